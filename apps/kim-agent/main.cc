@@ -1,0 +1,80 @@
+// kim-agent: the daemon on the builder node that manages its containerd's images for the kim
+// CLI. Serves until SIGTERM or SIGINT, then shuts down cleanly.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+
+#include "apps/kim/cli/cxxopts.h"
+#include "kim/agent_server.h"
+#include "kim/version.h"
+
+namespace {
+
+// Blocks SIGTERM and SIGINT in every thread (so gRPC's threads never take them) and returns the
+// set for sigwait.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options options("kim-agent", "Manages the images of the node's containerd for kim");
+  options.add_options()
+      ("listen", "Address to serve the kim agent API on (host:port)",
+       cxxopts::value<std::string>()->default_value("0.0.0.0:1233"))
+      ("containerd-socket", "containerd socket to manage",
+       cxxopts::value<std::string>()->default_value("/run/containerd/containerd.sock"))
+      ("tlscacert", "CA certificate to verify clients", cxxopts::value<std::string>())
+      ("tlscert", "Server TLS certificate", cxxopts::value<std::string>())
+      ("tlskey", "Server TLS key", cxxopts::value<std::string>())
+      ("v,version", "Print the version and exit")
+      ("h,help", "Print this help and exit");
+  kim::AgentServerOptions server_options;
+  try {
+    const cxxopts::ParseResult flags = options.parse(argc, argv);
+    if (flags.count("help")) {
+      std::cout << options.help() << std::flush;
+      return 0;
+    }
+    if (flags.count("version")) {
+      std::cout << "kim-agent version " << kim::Version() << " (" << kim::GitCommit() << ")\n";
+      return 0;
+    }
+    if (!flags.unmatched().empty()) {
+      std::cerr << "kim-agent: unexpected argument \"" << flags.unmatched().front() << "\"\n"
+                << "Usage: kim-agent [OPTIONS]; see kim-agent --help\n";
+      return 2;
+    }
+    server_options.listen_address = flags["listen"].as<std::string>();
+    server_options.containerd_socket = flags["containerd-socket"].as<std::string>();
+    if (flags.count("tlscacert")) server_options.tls_ca_cert = flags["tlscacert"].as<std::string>();
+    if (flags.count("tlscert")) server_options.tls_cert = flags["tlscert"].as<std::string>();
+    if (flags.count("tlskey")) server_options.tls_key = flags["tlskey"].as<std::string>();
+  } catch (const cxxopts::exceptions::exception& e) {
+    std::cerr << "kim-agent: " << e.what() << "\nUsage: kim-agent [OPTIONS]; see kim-agent --help\n";
+    return 2;
+  }
+
+  sigset_t signals = BlockShutdownSignals();
+  auto server = kim::AgentServer::Start(server_options);
+  if (!server.ok()) {
+    std::cerr << "kim-agent: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::cerr << "kim-agent " << kim::Version() << " serving on port " << (*server)->port()
+            << (server_options.tls_cert.empty() ? " (plaintext)" : " (mutual TLS)") << "\n";
+  int received = 0;
+  sigwait(&signals, &received);
+  std::cerr << "kim-agent: received " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ", shutting down\n";
+  (*server)->Shutdown(absl::Seconds(5));
+  (*server)->Wait();
+  return 0;
+}

@@ -1,0 +1,162 @@
+// `kim image build` / `kim build`: checks the context and every flag, then hands the build to
+// the BuildService.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "apps/kim/commands/build_flags.h"
+#include "apps/kim/commands/common.h"
+
+namespace kim::cli {
+namespace {
+
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool IsReadableFile(const std::string& path) {
+  std::ifstream file(path);
+  return file.good();
+}
+
+// Turns the invocation's flags into BuildOptions, reporting the first bad value.
+absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
+  const FlagValues& flags = invocation.flags;
+  BuildOptions options;
+  options.context_dir = invocation.args.front();
+  if (options.context_dir.empty()) options.context_dir = ".";
+  if (options.context_dir == "-") {
+    return absl::UnimplementedError("a build context from stdin (-) is not supported; give a "
+                                    "directory");
+  }
+  if (!IsDirectory(options.context_dir)) {
+    return absl::InvalidArgumentError(absl::StrCat("unable to prepare context: path \"",
+                                                   options.context_dir, "\" not found"));
+  }
+  const std::string file = flags.String("file");
+  if (file == "-") {
+    options.dockerfile_content.assign(std::istreambuf_iterator<char>(std::cin),
+                                      std::istreambuf_iterator<char>());
+  } else {
+    // Like docker: a relative -f is relative to the working directory.
+    options.dockerfile = file.empty() ? options.context_dir + "/Dockerfile" : file;
+    if (!IsReadableFile(options.dockerfile)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unable to prepare context: cannot read Dockerfile \"", options.dockerfile, "\""));
+    }
+  }
+
+  auto tags = ParseTags(flags.Strings("tag"));
+  if (!tags.ok()) return tags.status();
+  options.tags = *std::move(tags);
+  auto args = ParseBuildArgs(flags.Strings("build-arg"), ProcessEnv());
+  if (!args.ok()) return args.status();
+  options.build_args = *std::move(args);
+  auto labels = ParseLabels(flags.Strings("label"));
+  if (!labels.ok()) return labels.status();
+  options.labels = *std::move(labels);
+  auto platforms = ParsePlatforms(flags.Strings("platform"));
+  if (!platforms.ok()) return platforms.status();
+  options.platforms = *std::move(platforms);
+  for (const std::string& value : flags.Strings("secret")) {
+    auto secret = ParseSecret(value);
+    if (!secret.ok()) return secret.status();
+    options.secrets.push_back(*std::move(secret));
+  }
+  for (const std::string& value : flags.Strings("ssh")) {
+    auto ssh = ParseSsh(value);
+    if (!ssh.ok()) return ssh.status();
+    options.ssh.push_back(*std::move(ssh));
+  }
+  for (const std::string& value : flags.Strings("output")) {
+    auto output = ParseOutput(value);
+    if (!output.ok()) return output.status();
+    options.outputs.push_back(*std::move(output));
+  }
+  for (const std::string& value : flags.Strings("add-host")) {
+    auto host = ParseAddHost(value);
+    if (!host.ok()) return host.status();
+    options.add_hosts.push_back(*std::move(host));
+  }
+  if (absl::Status status = ValidateProgressMode(flags.String("progress")); !status.ok()) {
+    return status;
+  }
+  if (flags.Bool("push") && options.tags.empty()) {
+    return absl::InvalidArgumentError("--push needs at least one --tag to push to");
+  }
+  options.target = flags.String("target");
+  options.no_cache = flags.Bool("no-cache");
+  options.pull = flags.Bool("pull");
+  options.push = flags.Bool("push");
+  options.cache_from = flags.Strings("cache-from");
+  return options;
+}
+
+int RunBuild(Invocation& invocation) {
+  absl::StatusOr<BuildOptions> options = BuildOptionsFrom(invocation);
+  if (!options.ok()) return ReportError(invocation, options.status());
+  if (invocation.flags.Bool("squash")) {
+    *invocation.err << "WARNING: --squash is not supported by the BuildKit backend; ignored\n";
+  }
+  auto service = ConnectBuildService(ConnectOptionsFrom(invocation.flags));
+  if (!service.ok()) return ReportError(invocation, service.status());
+  auto result = (*service)->Build(*options, [](const BuildEvent&) {});
+  if (!result.ok()) return ReportError(invocation, result.status());
+  if (invocation.flags.Bool("quiet")) *invocation.out << result->image_id << "\n";
+  if (const std::string iidfile = invocation.flags.String("iidfile"); !iidfile.empty()) {
+    std::ofstream(iidfile) << result->image_id;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::unique_ptr<Command> NewBuildCommand() {
+  auto build = std::make_unique<Command>();
+  build->name = "build";
+  build->use = "[OPTIONS] PATH";
+  build->short_help = "Build an image";
+  build->args = {.min = 1, .max = 1};
+  build->flags = {
+      {.name = "add-host", .type = FlagType::kStringArray,
+       .usage = "Add a custom host-to-IP mapping (host:ip)"},
+      {.name = "build-arg", .type = FlagType::kStringArray, .usage = "Set build-time variables"},
+      {.name = "cache-from", .type = FlagType::kStringArray,
+       .usage = "Images to consider as cache sources"},
+      {.name = "file", .shorthand = 'f', .type = FlagType::kString,
+       .usage = "Name of the Dockerfile (Default is 'PATH/Dockerfile'; '-' reads stdin)"},
+      {.name = "iidfile", .type = FlagType::kString, .usage = "Write the image ID to the file"},
+      {.name = "label", .type = FlagType::kStringArray, .usage = "Set metadata for an image"},
+      {.name = "no-cache", .usage = "Do not use cache when building the image"},
+      {.name = "output", .shorthand = 'o', .type = FlagType::kStringArray,
+       .usage = "BuildKit-style output directives (e.g. type=local,dest=path/to/output-dir)"},
+      {.name = "platform", .type = FlagType::kStringArray,
+       .usage = "Set target platform(s) for the build (e.g. linux/amd64,linux/arm64)"},
+      {.name = "progress", .type = FlagType::kString,
+       .usage = "Set type of progress output (auto, plain, tty, quiet, rawjson). Use plain to "
+                "show container output",
+       .default_value = "auto"},
+      {.name = "pull", .usage = "Always attempt to pull a newer version of the image"},
+      {.name = "push", .usage = "Push the image to its registry after building it"},
+      {.name = "quiet", .shorthand = 'q',
+       .usage = "Suppress the build output and print image ID on success"},
+      {.name = "secret", .type = FlagType::kStringArray,
+       .usage = "Secret value exposed to the build. Format id=secretname,src=filepath "
+                "(or id=secretname,env=VAR)"},
+      {.name = "squash", .usage = "Squash newly built layers into a single new layer"},
+      {.name = "ssh", .type = FlagType::kStringArray,
+       .usage = "Allow forwarding SSH agent to the builder. Format default|<id>[=<socket>|<key>[,<key>]]"},
+      {.name = "tag", .shorthand = 't', .type = FlagType::kStringArray,
+       .usage = "Name and optionally a tag in the 'name:tag' format"},
+      {.name = "target", .type = FlagType::kString, .usage = "Set the target build stage to build."},
+  };
+  build->run = RunBuild;
+  return build;
+}
+
+}  // namespace kim::cli

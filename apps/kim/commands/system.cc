@@ -1,0 +1,222 @@
+// `kim system` (alias `builder`): install, uninstall, info, login and logout of the builder.
+#include <unistd.h>
+
+#include <iostream>
+#include <ostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "apps/kim/commands/common.h"
+
+namespace kim::cli {
+namespace {
+
+// The BuildKit release kim installs by default: the one its tests run against.
+constexpr char kDefaultBuildkitImage[] = "docker.io/moby/buildkit:v0.17.3";
+
+absl::StatusOr<InstallOptions> InstallOptionsFrom(const FlagValues& flags) {
+  InstallOptions options;
+  options.force = flags.Bool("force");
+  options.selector = flags.String("selector");
+  options.no_wait = flags.Bool("no-wait");
+  options.no_fail = flags.Bool("no-fail");
+  options.endpoint_addr = flags.String("endpoint-addr");
+  options.agent_image = flags.String("agent-image");
+  options.agent_port = std::stoi(flags.String("agent-port"));
+  options.buildkit_image = flags.String("buildkit-image");
+  options.buildkit_port = std::stoi(flags.String("buildkit-port"));
+  options.buildkit_socket = flags.String("buildkit-socket");
+  options.containerd_socket = flags.String("containerd-socket");
+  options.containerd_volume = flags.String("containerd-volume");
+  for (int port : {options.agent_port, options.buildkit_port}) {
+    if (port < 1 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid port ", port, ": must be 1-65535"));
+    }
+  }
+  if (options.agent_port == options.buildkit_port) {
+    return absl::InvalidArgumentError("--agent-port and --buildkit-port must differ");
+  }
+  if (!absl::ParseDuration(flags.String("timeout"), &options.timeout) ||
+      options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid --timeout \"",
+                                                   flags.String("timeout"),
+                                                   "\": expected a duration such as 5m or 90s"));
+  }
+  return options;
+}
+
+int RunInstall(Invocation& invocation) {
+  auto options = InstallOptionsFrom(invocation.flags);
+  if (!options.ok()) return ReportError(invocation, options.status());
+  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  if (!installer.ok()) return ReportError(invocation, installer.status());
+  if (absl::Status status = (*installer)->Install(*options); !status.ok()) {
+    return ReportError(invocation, status);
+  }
+  return kExitOk;
+}
+
+int RunUninstall(Invocation& invocation) {
+  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  if (!installer.ok()) return ReportError(invocation, installer.status());
+  UninstallOptions options{.force = invocation.flags.Bool("force")};
+  if (absl::Status status = (*installer)->Uninstall(options); !status.ok()) {
+    return ReportError(invocation, status);
+  }
+  return kExitOk;
+}
+
+int RunInfo(Invocation& invocation) {
+  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  if (!installer.ok()) return ReportError(invocation, installer.status());
+  auto info = (*installer)->Info();
+  if (!info.ok()) return ReportError(invocation, info.status());
+  return kExitOk;
+}
+
+// Reads the password for `login`: from stdin with --password-stdin, else from the flag, else
+// from the terminal without echo.
+absl::StatusOr<std::string> ReadPassword(const FlagValues& flags) {
+  if (flags.Bool("password-stdin")) {
+    std::string password;
+    std::getline(std::cin, password);
+    return std::string(absl::StripTrailingAsciiWhitespace(password));
+  }
+  if (flags.Changed("password")) return flags.String("password");
+  if (!isatty(STDIN_FILENO)) {
+    return absl::FailedPreconditionError("cannot perform an interactive login from a non TTY "
+                                         "device; use --password-stdin");
+  }
+  const char* typed = getpass("Password: ");
+  if (typed == nullptr) return absl::FailedPreconditionError("cannot read the password");
+  return std::string(typed);
+}
+
+int RunLogin(Invocation& invocation) {
+  const FlagValues& flags = invocation.flags;
+  if (flags.Changed("password") && flags.Bool("password-stdin")) {
+    return UsageError(*invocation.command, "--password and --password-stdin are mutually exclusive",
+                      *invocation.err);
+  }
+  if (flags.Bool("password-stdin") && flags.String("username").empty()) {
+    return UsageError(*invocation.command, "must provide --username with --password-stdin",
+                      *invocation.err);
+  }
+  if (flags.Changed("password")) {
+    *invocation.err << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
+  }
+  auto installer = NewInstaller(ConnectOptionsFrom(flags));
+  if (!installer.ok()) return ReportError(invocation, installer.status());
+  LoginOptions options;
+  options.server = invocation.args.empty() ? "" : invocation.args.front();
+  options.username = flags.String("username");
+  if (options.username.empty()) {
+    if (!isatty(STDIN_FILENO)) {
+      return ReportError(invocation, absl::FailedPreconditionError(
+                                         "cannot perform an interactive login from a non TTY "
+                                         "device; use --username and --password-stdin"));
+    }
+    *invocation.out << "Username: " << std::flush;
+    std::getline(std::cin, options.username);
+  }
+  auto password = ReadPassword(flags);
+  if (!password.ok()) return ReportError(invocation, password.status());
+  if (password->empty()) {
+    return ReportError(invocation, absl::InvalidArgumentError("password is required"));
+  }
+  options.password = *std::move(password);
+  if (absl::Status status = (*installer)->Login(options); !status.ok()) {
+    return ReportError(invocation, status);
+  }
+  *invocation.out << "Login Succeeded\n";
+  return kExitOk;
+}
+
+int RunLogout(Invocation& invocation) {
+  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  if (!installer.ok()) return ReportError(invocation, installer.status());
+  const std::string server = invocation.args.empty() ? "" : invocation.args.front();
+  if (absl::Status status = (*installer)->Logout(server); !status.ok()) {
+    return ReportError(invocation, status);
+  }
+  return kExitOk;
+}
+
+std::unique_ptr<Command> NewCommand(std::string name, std::string use, std::string short_help,
+                                    ArgCount args, Command::RunFunc run) {
+  auto command = std::make_unique<Command>();
+  command->name = std::move(name);
+  command->use = std::move(use);
+  command->short_help = std::move(short_help);
+  command->args = args;
+  command->run = std::move(run);
+  return command;
+}
+
+}  // namespace
+
+std::unique_ptr<Command> NewSystemCommand() {
+  auto system = std::make_unique<Command>();
+  system->name = "system";
+  system->aliases = {"builder"};
+  system->use = "[OPTIONS] COMMAND";
+  system->short_help = "Manage KIM";
+  system->example = "{path} install --selector k3s.io/hostname=my-builder-node";
+
+  Command* install = system->Add(NewCommand("install", "[OPTIONS]",
+                                            "Install builder component(s)", {0, 0}, RunInstall));
+  install->flags = {
+      {.name = "agent-image", .type = FlagType::kString,
+       .usage = "Image to run the agent w/ missing tag inferred from version"},
+      {.name = "agent-port", .type = FlagType::kInt, .usage = "Port that the agent will listen on",
+       .default_value = "1233"},
+      {.name = "buildkit-image", .type = FlagType::kString,
+       .usage = "BuildKit image for running buildkitd", .default_value = kDefaultBuildkitImage},
+      {.name = "buildkit-port", .type = FlagType::kInt, .usage = "BuildKit service port",
+       .default_value = "1234"},
+      {.name = "buildkit-socket", .type = FlagType::kString, .usage = "BuildKit socket address",
+       .default_value = "unix:///run/buildkit/buildkitd.sock"},
+      {.name = "containerd-socket", .type = FlagType::kString,
+       .usage = "Containerd socket address (default on k3s \"/run/k3s/containerd/containerd.sock\")"},
+      {.name = "containerd-volume", .type = FlagType::kString,
+       .usage = "Containerd storage volume (default on k3s \"/var/lib/rancher\")"},
+      {.name = "endpoint-addr", .type = FlagType::kString,
+       .usage = "Override the endpoint address clients dial (e.g. 127.0.0.1 when the node IP is "
+                "not routable)"},
+      {.name = "force", .usage = "Force installation by deleting existing builder"},
+      {.name = "no-fail", .usage = "Do not fail if backend components are already installed"},
+      {.name = "no-wait", .usage = "Do not wait for backend to become available"},
+      {.name = "selector", .type = FlagType::kString,
+       .usage = "Selector for nodes (label query) to apply builder role"},
+      {.name = "timeout", .type = FlagType::kDuration,
+       .usage = "How long to wait for the builder to become available", .default_value = "5m"},
+  };
+
+  Command* uninstall = system->Add(NewCommand("uninstall", "[OPTIONS]",
+                                              "Uninstall builder component(s)", {0, 0},
+                                              RunUninstall));
+  uninstall->flags = {
+      {.name = "force", .usage = "Force uninstallation by deleting namespace"},
+  };
+
+  system->Add(NewCommand("info", "[OPTIONS]", "Show the builder's node, versions and endpoints",
+                         {0, 0}, RunInfo));
+
+  Command* login = system->Add(NewCommand("login", "[OPTIONS] [SERVER]",
+                                          "Establish credentials for a registry.", {0, 1},
+                                          RunLogin));
+  login->long_help = "Establish credentials for a registry.\nIf no server is specified, the "
+                     "default is Docker Hub.";
+  login->flags = {
+      {.name = "password", .shorthand = 'p', .type = FlagType::kString, .usage = "Password"},
+      {.name = "password-stdin", .usage = "Take the password from stdin"},
+      {.name = "username", .shorthand = 'u', .type = FlagType::kString, .usage = "Username"},
+  };
+
+  system->Add(NewCommand("logout", "[SERVER]", "Remove credentials for a registry.", {0, 1},
+                         RunLogout));
+  return system;
+}
+
+}  // namespace kim::cli

@@ -1,0 +1,46 @@
+// AgentServer: the gRPC server of kim-agent, serving the kim agent API (kim.agent.v1.Images) and
+// grpc.health.v1.Health on one address, with mutual TLS when certificates are given.
+#ifndef KIM_AGENT_SERVER_H_
+#define KIM_AGENT_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace kim {
+
+// Where and how the agent listens.
+struct AgentServerOptions {
+  std::string listen_address = "0.0.0.0:1233";  // host:port; port 0 picks a free one
+  std::string containerd_socket = "/run/containerd/containerd.sock";
+  // Mutual TLS: all three or none. With them, clients must present a certificate signed by
+  // tls_ca_cert; without them the server speaks plaintext (for loopback and tests).
+  std::string tls_ca_cert;
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+// A running agent server. Thread-safe.
+class AgentServer {
+ public:
+  // Starts serving. Returns InvalidArgument for incomplete or unreadable TLS files, Unavailable
+  // when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<AgentServer>> Start(const AgentServerOptions& options);
+
+  virtual ~AgentServer() = default;
+
+  // The port actually bound (useful with port 0).
+  virtual int port() const = 0;
+
+  // Stops accepting calls, lets running ones finish for up to `grace`, then cancels them.
+  virtual void Shutdown(absl::Duration grace) = 0;
+
+  // Blocks until the server has shut down.
+  virtual void Wait() = 0;
+};
+
+}  // namespace kim
+
+#endif  // KIM_AGENT_SERVER_H_

@@ -1,0 +1,90 @@
+// ImageService: the images of one containerd (namespace k8s.io), listed, pulled, pushed, tagged
+// and removed with the Docker CLI's semantics.
+#ifndef KIM_IMAGE_SERVICE_H_
+#define KIM_IMAGE_SERVICE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kim/credentials.h"
+#include "kim/progress.h"
+
+namespace kim {
+
+// One image as `kim images` shows it.
+struct Image {
+  std::string id;                         // config digest, "sha256:..."
+  std::vector<std::string> repo_tags;     // fully qualified "name:tag"
+  std::vector<std::string> repo_digests;  // fully qualified "name@sha256:..."
+  uint64_t size = 0;                      // bytes, as CRI reports it
+  absl::Time created = absl::InfinitePast();  // InfinitePast when the config has no date
+};
+
+// Options for ImageService::List.
+struct ListOptions {
+  // REPOSITORY[:TAG] patterns (`docker images` style); empty lists every image.
+  std::vector<std::string> filters;
+};
+
+// Options for ImageService::Pull.
+struct PullOptions {
+  std::string platform;             // "os/arch[/variant]"; empty = the node's platform
+  RegistryCredentials credentials;  // empty = anonymous
+  ProgressCallback progress;        // may be empty
+};
+
+// Options for ImageService::Push.
+struct PushOptions {
+  RegistryCredentials credentials;  // empty = anonymous
+  bool insecure = false;            // plain HTTP (always allowed for loopback registries)
+  ProgressCallback progress;        // may be empty
+};
+
+// What ImageService::Remove did for one argument, in `docker rmi`'s terms.
+struct RemoveResult {
+  std::string image;                  // the argument as given
+  std::vector<std::string> untagged;  // names removed ("Untagged: ...")
+  std::vector<std::string> deleted;   // image IDs deleted ("Deleted: ...")
+  absl::Status status;                // OK, or why this argument failed
+};
+
+// The images of one containerd. Implementations: in-process over a containerd socket, and a
+// client of kim-agent. Thread-safe: one instance may serve concurrent calls.
+//
+// Image arguments are references in Docker's grammar, full image IDs, or unambiguous ID
+// prefixes. Unknown images give NotFound("image \"x\": not found"); malformed references give
+// InvalidArgument; unreachable backends give Unavailable with a hint.
+class ImageService {
+ public:
+  virtual ~ImageService() = default;
+
+  // Returns every image matching `options.filters`.
+  virtual absl::StatusOr<std::vector<Image>> List(const ListOptions& options) = 0;
+
+  // Returns the one image `image` names.
+  virtual absl::StatusOr<Image> Status(const std::string& image) = 0;
+
+  // Fetches `image` from its registry and returns it once it is ready for the kubelet.
+  virtual absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) = 0;
+
+  // Uploads `image` to the registry its name points at; returns the pushed manifest digest.
+  virtual absl::StatusOr<std::string> Push(const std::string& image,
+                                           const PushOptions& options) = 0;
+
+  // Gives `source` each of `targets` as a further name, replacing whatever held those names.
+  virtual absl::StatusOr<Image> Tag(const std::string& source,
+                                    const std::vector<std::string>& targets) = 0;
+
+  // Untags or deletes each of `images` like `docker rmi`; one result per argument, in order.
+  // `force` deletes an image by ID even when several repositories name it.
+  virtual std::vector<RemoveResult> Remove(const std::vector<std::string>& images,
+                                           bool force) = 0;
+};
+
+}  // namespace kim
+
+#endif  // KIM_IMAGE_SERVICE_H_

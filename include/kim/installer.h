@@ -1,0 +1,77 @@
+// Installer: puts kim's builder backend (BuildKit + kim-agent) into a Kubernetes cluster and takes
+// it out again; also manages the registry credentials the builder uses.
+#ifndef KIM_INSTALLER_H_
+#define KIM_INSTALLER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace kim {
+
+// Options for Installer::Install; each field is a `kim system install` flag.
+struct InstallOptions {
+  bool force = false;              // delete and recreate what exists
+  std::string selector;            // label query choosing the builder node; empty = the only node
+  bool no_wait = false;            // do not wait for the builder to become ready
+  bool no_fail = false;            // warn instead of failing when parts exist already
+  std::string endpoint_addr;       // address clients dial instead of the node IP
+  std::string agent_image;         // empty = the kim-agent image of this version
+  int agent_port = 1233;
+  std::string buildkit_image;      // empty = the pinned BuildKit release
+  int buildkit_port = 1234;
+  std::string buildkit_socket = "unix:///run/buildkit/buildkitd.sock";
+  std::string containerd_socket;   // empty = detected from the node's runtime
+  std::string containerd_volume;   // empty = detected from the node's runtime
+  absl::Duration timeout = absl::Minutes(5);
+};
+
+// Options for Installer::Uninstall.
+struct UninstallOptions {
+  bool force = false;  // delete the namespace even if kim did not create it
+};
+
+// What `kim system info` shows.
+struct BuilderInfo {
+  std::vector<std::string> nodes;  // builder node names
+  std::string buildkit_endpoint;   // host:port
+  std::string agent_endpoint;      // host:port
+  std::string buildkit_version;
+  std::string agent_version;
+  absl::Time certificate_expiry = absl::InfinitePast();
+};
+
+// Credentials stored for the builder by `kim system login`.
+struct LoginOptions {
+  std::string server;    // registry host; empty = Docker Hub
+  std::string username;
+  std::string password;
+};
+
+// Manages kim's objects in one namespace of one cluster. Thread-compatible.
+class Installer {
+ public:
+  virtual ~Installer() = default;
+
+  // Creates (or, with force, recreates) the builder and waits until it is ready unless no_wait.
+  virtual absl::Status Install(const InstallOptions& options) = 0;
+
+  // Removes everything Install created, node labels included, and waits until it is gone.
+  virtual absl::Status Uninstall(const UninstallOptions& options) = 0;
+
+  // Describes the installed builder; NotFound when none is installed.
+  virtual absl::StatusOr<BuilderInfo> Info() = 0;
+
+  // Stores registry credentials for the builder's pulls and pushes.
+  virtual absl::Status Login(const LoginOptions& options) = 0;
+
+  // Forgets the credentials stored for `server` (empty = Docker Hub).
+  virtual absl::Status Logout(const std::string& server) = 0;
+};
+
+}  // namespace kim
+
+#endif  // KIM_INSTALLER_H_
