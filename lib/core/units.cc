@@ -81,11 +81,11 @@ absl::StatusOr<int64_t> ParseSizeWithBase(std::string_view text, double base) {
   if (size < 0) return invalid_size();
 
   if (!suffix.empty()) {
-    for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto bad_suffix = [&] {
       return absl::InvalidArgumentError(absl::StrCat("invalid suffix: '", suffix, "'"));
     };
-    if (suffix.size() > 3) return bad_suffix();
+    if (suffix.size() > 3) return bad_suffix();  // Reported as typed, before lowercasing.
+    for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (suffix[0] == 'b') {
       if (suffix.size() > 1) return bad_suffix();
     } else {
