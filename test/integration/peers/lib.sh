@@ -13,12 +13,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # procs_referencing DIR: live PIDs whose command line mentions DIR
 procs_referencing() {
   local f pid
-  for f in /proc/[0-9]*/cmdline; do
+  for f in $(grep -laF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
     pid=${f#/proc/}; pid=${pid%/cmdline}
-    [ "$pid" = $$ ] && continue
-    alive "$pid" || continue
-    tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$1" && echo "$pid"
-  done 2>/dev/null
+    [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
+    alive "$pid" && echo "$pid"
+  done
   return 0
 }
 # check_clean DIR PIDFILE_COPY PORTS: everything `up` started for DIR is gone
