@@ -49,6 +49,16 @@ check_peers() {
   [ "$code" = 401 ] && ok "$tag auth registry wants credentials" || fail "$tag auth registry without credentials -> HTTP $code (want 401)"
   code=$(curl -s -o /dev/null -w '%{http_code}' -u "$KIM_TEST_REGISTRY_USER:$KIM_TEST_REGISTRY_PASSWORD" "http://$KIM_TEST_REGISTRY_AUTH/v2/hello/tags/list")
   [ "$code" = 200 ] && ok "$tag auth registry accepts the credentials" || fail "$tag auth registry with credentials -> HTTP $code"
+  local hdr tok
+  hdr=$(curl -s -D - -o /dev/null "http://$KIM_TEST_REGISTRY_TOKEN/v2/" | tr -d '\r' | grep -i '^www-authenticate:' || true)
+  case $hdr in *Bearer*realm=\"$KIM_TEST_REGISTRY_TOKEN_REALM\"*) ok "$tag token registry asks for a Bearer token" ;;
+    *) fail "$tag token registry $KIM_TEST_REGISTRY_TOKEN: no Bearer challenge for realm $KIM_TEST_REGISTRY_TOKEN_REALM (got: $hdr)" ;; esac
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$KIM_TEST_REGISTRY_TOKEN_REALM?service=kim-test-registry&scope=repository:busybox:pull")
+  [ "$code" = 401 ] && ok "$tag token server refuses anonymous" || fail "$tag token server anonymous -> HTTP $code (want 401)"
+  tok=$(curl -s -u "$KIM_TEST_REGISTRY_USER:$KIM_TEST_REGISTRY_PASSWORD" \
+    "$KIM_TEST_REGISTRY_TOKEN_REALM?service=kim-test-registry&scope=repository:busybox:pull" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "http://$KIM_TEST_REGISTRY_TOKEN/v2/busybox/tags/list")
+  [ "$code" = 200 ] && ok "$tag token registry accepts an issued token" || fail "$tag token registry with a token -> HTTP $code"
   ctr -a "$KIM_TEST_CONTAINERD_SOCKET" plugins ls 2>/dev/null | awk '$2=="cri" && $4=="ok"{f=1} END{exit !f}' \
     && ok "$tag containerd CRI plugin ok" || fail "$tag containerd at $KIM_TEST_CONTAINERD_SOCKET: CRI plugin not ok"
   local T=$KIM_TEST_BUILDKIT_TLS_DIR

@@ -25,7 +25,7 @@ if [ $ra -eq 0 ] && [ $rb -eq 0 ]; then
   pa_ports=$(cat "$dira/ports"); pb_ports=$(cat "$dirb/ports")
   common=$(comm -12 <(tr ' ' '\n' <<<"$pa_ports" | sort) <(tr ' ' '\n' <<<"$pb_ports" | sort))
   [ -z "$common" ] && ok "no port in common ($pa_ports / $pb_ports)" || fail "ports used by both runs: $common"
-  for v in KIM_TEST_REGISTRY KIM_TEST_REGISTRY_AUTH KIM_TEST_CONTAINERD_SOCKET KIM_TEST_BUILDKIT_ADDR \
+  for v in KIM_TEST_REGISTRY KIM_TEST_REGISTRY_AUTH KIM_TEST_REGISTRY_TOKEN KIM_TEST_REGISTRY_TOKEN_REALM KIM_TEST_CONTAINERD_SOCKET KIM_TEST_BUILDKIT_ADDR \
            KIM_TEST_BUILDKIT_SOCKET KIM_TEST_KUBECONFIG; do
     va=$(. "$w/a.env"; echo "${!v}"); vb=$(. "$w/b.env"; echo "${!v}")
     [ "$va" != "$vb" ] && ok "$v differs" || fail "$v is the same in both runs: $va"
