@@ -4,6 +4,7 @@
 #ifndef KIM_CREDENTIALS_H_
 #define KIM_CREDENTIALS_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
