@@ -47,6 +47,8 @@ class GrpcAgentServer final : public AgentServer {
   int port() const override { return port_; }
 
   void Shutdown(absl::Duration grace) override {
+    // Ends the health service's streams first; the server's own shutdown would wait for them.
+    if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   }
 
@@ -88,6 +90,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   auto service = std::make_unique<ImagesService>();
   grpc::ServerBuilder builder;
+  // Without this, gRPC sets SO_REUSEPORT and a second agent would share the port silently.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(options.listen_address, *credentials, &port);
   builder.RegisterService(service.get());

@@ -83,3 +83,72 @@ ProcessOutput Run(const std::vector<std::string>& argv, const std::string& input
 }
 
 }  // namespace kim::test
+
+namespace kim::test {
+
+Daemon::Daemon(const std::vector<std::string>& argv) {
+  int err[2];
+  if (pipe(err) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, 0);
+    dup2(null_fd, 1);
+    dup2(err[1], 2);
+    close(err[0]);
+    close(err[1]);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(argv[0].c_str(), args.data());
+    _exit(127);
+  }
+  close(err[1]);
+  err_fd_ = err[0];
+}
+
+Daemon::~Daemon() {
+  if (pid_ > 0) Stop(SIGKILL, 5);
+  if (err_fd_ >= 0) close(err_fd_);
+}
+
+std::string Daemon::WaitForLine(const std::string& text, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  size_t scanned = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    size_t newline;
+    while ((newline = err_.find('\n', scanned)) != std::string::npos) {
+      std::string line = err_.substr(scanned, newline - scanned);
+      scanned = newline + 1;
+      if (line.find(text) != std::string::npos) return line;
+    }
+    pollfd fd = {err_fd_, POLLIN, 0};
+    if (poll(&fd, 1, 100) > 0) {
+      char buffer[4096];
+      const ssize_t n = read(err_fd_, buffer, sizeof buffer);
+      if (n <= 0) return "";
+      err_.append(buffer, n);
+    }
+  }
+  return "";
+}
+
+int Daemon::Stop(int signal, int seconds) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(err_fd_, buffer, sizeof buffer)) > 0) err_.append(buffer, n);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    usleep(20000);
+  }
+  return -1;
+}
+
+}  // namespace kim::test

@@ -24,4 +24,33 @@ ProcessOutput Run(const std::vector<std::string>& argv, const std::string& input
 
 }  // namespace kim::test
 
+
+
+namespace kim::test {
+
+// A program running in the background for the length of a test (e.g. kim-agent). Its stderr is
+// collected; the destructor kills it if it is still running.
+class Daemon {
+ public:
+  // Starts `argv` with stdout and stderr captured.
+  explicit Daemon(const std::vector<std::string>& argv);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Reads stderr until a line contains `text` or `seconds` pass; returns that line or "".
+  std::string WaitForLine(const std::string& text, int seconds = 10);
+  // Sends `signal`, waits up to `seconds` for the exit, and returns the exit code (-1 on
+  // timeout; 128+N when killed by signal N).
+  int Stop(int signal, int seconds = 10);
+  // Everything read from stderr so far.
+  const std::string& err() const { return err_; }
+
+ private:
+  int pid_ = -1;
+  int err_fd_ = -1;
+  std::string err_;
+};
+
+}  // namespace kim::test
 #endif  // KIM_TEST_SUPPORT_RUN_PROCESS_H_

@@ -112,12 +112,12 @@ std::string CheckArgCount(const Command& command, size_t given) {
   const ArgCount& count = command.args;
   const int n = static_cast<int>(given);
   const std::string quoted = "\"" + command.Path() + "\"";
+  if (count.max == 0 && n > 0) return absl::StrCat(quoted, " accepts no arguments.");
   if (count.min == count.max && n != count.min) {
     return absl::StrCat(quoted, " requires exactly ", PluralArguments(count.min));
   }
   if (n < count.min) return absl::StrCat(quoted, " requires at least ", PluralArguments(count.min));
   if (count.max >= 0 && n > count.max) {
-    if (count.max == 0) return absl::StrCat(quoted, " accepts no arguments.");
     return absl::StrCat(quoted, " accepts at most ", PluralArguments(count.max));
   }
   return "";
@@ -275,12 +275,14 @@ int Execute(Command& root, const std::vector<std::string>& argv, std::ostream& o
     WriteHelp(command, out);
     return kExitOk;
   }
+  // A word that is no subcommand, given to a command that takes no arguments of its own.
+  const bool takes_args = command.run && command.args.max != 0;
+  if (!invocation.args.empty() && !command.children().empty() && !takes_args) {
+    return UsageError(command, absl::StrCat("unknown command \"", invocation.args.front(),
+                                            "\" for \"", command.Path(), "\""),
+                      err);
+  }
   if (!command.run) {
-    if (!invocation.args.empty()) {
-      return UsageError(command, absl::StrCat("unknown command \"", invocation.args.front(),
-                                              "\" for \"", command.Path(), "\""),
-                        err);
-    }
     WriteHelp(command, out);
     return kExitOk;
   }
