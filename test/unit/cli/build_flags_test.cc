@@ -18,7 +18,7 @@ EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
 
 }  // namespace
 
-TEST_CASE("--build-arg: K=V, K from the environment, no comma splitting", "[build][flags]") {
+TEST_CASE("build flag --build-arg: K=V, K from the environment, no comma splitting", "[build][flags]") {
   auto args = ParseBuildArgs({"A=1,2", "B=", "HOME_DIR", "UNSET", "C=x=y"},
                              FakeEnv({{"HOME_DIR", "/root"}}));
   REQUIRE(args.ok());
@@ -33,14 +33,14 @@ TEST_CASE("--build-arg: K=V, K from the environment, no comma splitting", "[buil
         std::string::npos);
 }
 
-TEST_CASE("--label", "[build][flags]") {
+TEST_CASE("build flag --label", "[build][flags]") {
   auto labels = ParseLabels({"a=1", "b", "c=x,y"});
   REQUIRE(labels.ok());
   CHECK(*labels == std::map<std::string, std::string>{{"a", "1"}, {"b", ""}, {"c", "x,y"}});
   CHECK_FALSE(ParseLabels({"=x"}).ok());
 }
 
-TEST_CASE("--secret forms", "[build][flags]") {
+TEST_CASE("build flag --secret forms", "[build][flags]") {
   auto file = ParseSecret("id=npm,src=/run/npmrc");
   REQUIRE(file.ok());
   CHECK(file->id == "npm");
@@ -65,7 +65,7 @@ TEST_CASE("--secret forms", "[build][flags]") {
   }
 }
 
-TEST_CASE("--ssh forms", "[build][flags]") {
+TEST_CASE("build flag --ssh forms", "[build][flags]") {
   auto plain = ParseSsh("default");
   REQUIRE(plain.ok());
   CHECK(plain->id == "default");
@@ -79,7 +79,7 @@ TEST_CASE("--ssh forms", "[build][flags]") {
   CHECK_FALSE(ParseSsh("id=").ok());
 }
 
-TEST_CASE("--output forms", "[build][flags]") {
+TEST_CASE("build flag --output forms", "[build][flags]") {
   auto local = ParseOutput("type=local,dest=out");
   REQUIRE(local.ok());
   CHECK(local->type == "local");
@@ -101,7 +101,7 @@ TEST_CASE("--output forms", "[build][flags]") {
   }
 }
 
-TEST_CASE("-t values are normalised and refuse digests", "[build][flags]") {
+TEST_CASE("build flag -t values are normalised and refuse digests", "[build][flags]") {
   auto tags = ParseTags({"app", "app:1", "registry:5000/team/app:v2"});
   REQUIRE(tags.ok());
   CHECK(*tags == std::vector<std::string>{"docker.io/library/app:latest",
@@ -111,7 +111,7 @@ TEST_CASE("-t values are normalised and refuse digests", "[build][flags]") {
   CHECK_FALSE(ParseTags({"app@sha256:" + std::string(64, 'a')}).ok());
 }
 
-TEST_CASE("--platform lists are split and normalised", "[build][flags]") {
+TEST_CASE("build flag --platform lists are split and normalised", "[build][flags]") {
   auto platforms = ParsePlatforms({"linux/amd64,linux/arm64/v8", "linux/arm"});
   REQUIRE(platforms.ok());
   CHECK(*platforms == std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7"});
@@ -119,7 +119,7 @@ TEST_CASE("--platform lists are split and normalised", "[build][flags]") {
   CHECK_FALSE(ParsePlatforms({"plan9/z80"}).ok());
 }
 
-TEST_CASE("--progress and --add-host", "[build][flags]") {
+TEST_CASE("build flag --progress and --add-host", "[build][flags]") {
   for (const char* mode : {"auto", "plain", "tty", "quiet", "rawjson"}) {
     CHECK(ValidateProgressMode(mode).ok());
   }

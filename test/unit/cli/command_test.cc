@@ -121,7 +121,7 @@ TEST_CASE("bool flags take grouped shorthands and explicit values", "[cli][flags
   CHECK(tree.seen.flags.Strings("tag") == std::vector<std::string>{"x:1"});
 }
 
-TEST_CASE("-- ends flags; later words are arguments", "[cli][flags]") {
+TEST_CASE("a double dash ends flags; later words are arguments", "[cli][flags]") {
   Tree tree;
   REQUIRE(tree.Run({"image", "build", "--", "-weird-dir"}) == 7);
   CHECK(tree.seen.args == std::vector<std::string>{"-weird-dir"});
