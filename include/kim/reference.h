@@ -100,7 +100,9 @@ class ImageReference {
   std::string String() const;
 
   // The name as Docker shows it: "docker.io/" dropped, and "library/" dropped for official
-  // images, e.g. "alpine", "user/app", "quay.io/ns/app".
+  // images, e.g. "alpine", "user/app", "quay.io/ns/app". Unlike Docker, "docker.io/" is kept
+  // when the Hub namespace would read as a registry ("docker.io/foo.bar/app", not
+  // "foo.bar/app"), so ParseNormalized(FamiliarString()) always names the same repository.
   std::string FamiliarName() const;
 
   // FamiliarName() with the tag and digest, e.g. "alpine:3.19".

@@ -186,12 +186,12 @@ bool HasUpper(std::string_view s) {
   return false;
 }
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+
+// True when splitDockerDomain would take `first`, the first segment of a name with a "/", for a
+// registry domain rather than a Docker Hub namespace.
+bool LooksLikeDomain(std::string_view first) {
+  return first.find_first_of(".:") != std::string_view::npos || first == kLocalhost ||
+         HasUpper(first);
 }
 
 // Docker's splitDockerDomain: picks the registry domain of a familiar name and the remainder,
@@ -201,9 +201,7 @@ std::pair<std::string, std::string> SplitDockerDomain(std::string_view name) {
   std::string remainder;
   size_t slash = name.find('/');
   std::string_view first = name.substr(0, slash);
-  if (slash == std::string_view::npos ||
-      (first.find_first_of(".:") == std::string_view::npos && first != kLocalhost &&
-       !HasUpper(first))) {
+  if (slash == std::string_view::npos || !LooksLikeDomain(first)) {
     domain = std::string(kDefaultDomain);
     remainder = std::string(name);
   } else {
@@ -254,13 +252,10 @@ absl::StatusOr<ImageReference> ImageReference::ParseNormalized(std::string_view 
   // From here on this is Docker's reference.Parse of the qualified text.
   std::string qualified = domain + "/" + remainder;
   Match m;
-  if (!MatchReference(qualified, &m)) {
-    Match lower;
-    if (MatchReference(AsciiLower(qualified), &lower)) {
-      return ReferenceError(text, "repository name must be lowercase");
-    }
-    return ReferenceError(text, "invalid reference format");
-  }
+  // Docker's Parse also answers "repository name must be lowercase" when lowercasing the text
+  // would make it match; after the check above only the domain, tag and digest can hold
+  // uppercase letters, and the grammar allows them there, so that answer cannot arise here.
+  if (!MatchReference(qualified, &m)) return ReferenceError(text, "invalid reference format");
   if (m.name.size() > kNameTotalLengthMax) {
     return ReferenceError(text, fmt::format("repository name must not be more than {} characters",
                                             kNameTotalLengthMax));
@@ -305,6 +300,9 @@ std::string ImageReference::FamiliarName() const {
     path.remove_prefix(kOfficialRepoPrefix.size());
     if (path.find('/') == std::string_view::npos) return std::string(path);
   }
+  // Docker would print "foo.bar/app" for "docker.io/foo.bar/app", which reads back as registry
+  // "foo.bar"; keep the domain so the familiar name means the same repository.
+  if (LooksLikeDomain(path_.substr(0, path_.find('/')))) return Name();
   return path_;
 }
 
