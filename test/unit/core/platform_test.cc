@@ -171,7 +171,7 @@ TEST_CASE("Platform::Matches is variant-aware and symmetric", "[core][platform]"
   CHECK(row.a.Matches(row.a));
 }
 
-TEST_CASE("Platform equality is exact; Matches normalises", "[core][platform]") {
+TEST_CASE("Platform equality is exact while Matches normalises", "[core][platform]") {
   Platform plain{"linux", "arm64", ""};
   Platform v8{"linux", "arm64", "v8"};
   CHECK_FALSE(plain == v8);
