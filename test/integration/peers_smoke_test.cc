@@ -1,5 +1,6 @@
 // Smoke tests of the real peers through kim's own stack (its gRPC channels and its HTTP client):
 // each peer answers, and the protocol definitions kim wrote for it match the real program.
+// peers: registry containerd buildkitd kube-apiserver
 #include <catch2/catch.hpp>
 
 #include <grpcpp/grpcpp.h>
