@@ -7,6 +7,7 @@
 
 #include "apps/kim/cli/cxxopts.h"
 #include "kim/agent_server.h"
+#include "kim/connect.h"
 #include "kim/version.h"
 
 namespace {
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
       ("v,version", "Print the version and exit")
       ("h,help", "Print this help and exit");
   kim::AgentServerOptions server_options;
+  std::string containerd_socket;
   try {
     const cxxopts::ParseResult flags = options.parse(argc, argv);
     if (flags.count("help")) {
@@ -53,13 +55,22 @@ int main(int argc, char** argv) {
       return 2;
     }
     server_options.listen_address = flags["listen"].as<std::string>();
-    server_options.containerd_socket = flags["containerd-socket"].as<std::string>();
+    containerd_socket = flags["containerd-socket"].as<std::string>();
     if (flags.count("tlscacert")) server_options.tls_ca_cert = flags["tlscacert"].as<std::string>();
     if (flags.count("tlscert")) server_options.tls_cert = flags["tlscert"].as<std::string>();
     if (flags.count("tlskey")) server_options.tls_key = flags["tlskey"].as<std::string>();
   } catch (const cxxopts::exceptions::exception& e) {
     std::cerr << "kim-agent: " << e.what() << "\nUsage: kim-agent [OPTIONS]; see kim-agent --help\n";
     return 2;
+  }
+
+  // The agent's whole job: the node containerd's images, through the same ImageService the CLI
+  // uses in local mode.
+  auto images = kim::ConnectImageService(kim::ConnectOptions{.containerd_socket = containerd_socket});
+  if (images.ok()) {
+    server_options.images = std::move(*images);
+  } else {
+    std::cerr << "kim-agent: WARNING: no image backend: " << images.status().message() << "\n";
   }
 
   sigset_t signals = BlockShutdownSignals();

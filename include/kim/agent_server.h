@@ -8,13 +8,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "kim/image_service.h"
 
 namespace kim {
 
 // Where and how the agent listens.
 struct AgentServerOptions {
   std::string listen_address = "0.0.0.0:1233";  // host:port; port 0 picks a free one
-  std::string containerd_socket = "/run/containerd/containerd.sock";
+  // The images the agent serves (normally the containerd ImageService of the node). When null,
+  // every image call answers UNIMPLEMENTED; health and Version still work.
+  std::shared_ptr<ImageService> images;
   // Mutual TLS: all three or none. With them, clients must present a certificate signed by
   // tls_ca_cert; without them the server speaks plaintext (for loopback and tests).
   std::string tls_ca_cert;

@@ -1,8 +1,9 @@
-// The kim-agent gRPC server: health plus the kim agent API. Image operations answer
-// UNIMPLEMENTED until the containerd image service is built; Version answers for real.
+// The kim-agent gRPC server: grpc.health.v1 plus the kim agent API, an adapter that serves an
+// ImageService (normally containerd's) to remote kim CLIs.
 #include "kim/agent_server.h"
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <grpcpp/grpcpp.h>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/version.h"
+#include "lib/images/agent_convert.h"
 
 namespace kim {
 namespace {
@@ -27,15 +29,113 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
   return content.str();
 }
 
-// The Images service. Methods not overridden here answer UNIMPLEMENTED (the generated default).
+grpc::Status NoBackend() {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      "this kim-agent has no image backend configured");
+}
+
+// The Images service over one ImageService.
 class ImagesService final : public v1::Images::Service {
  public:
+  explicit ImagesService(std::shared_ptr<ImageService> images) : images_(std::move(images)) {}
+
+  grpc::Status List(grpc::ServerContext*, const v1::ListRequest* request,
+                    v1::ListResponse* response) override {
+    if (!images_) return NoBackend();
+    ListOptions options;
+    options.filters.assign(request->filters().begin(), request->filters().end());
+    auto images = images_->List(options);
+    if (!images.ok()) return ToGrpc(images.status());
+    for (const Image& image : *images) *response->add_images() = ToProto(image);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest* request,
+                      v1::StatusResponse* response) override {
+    if (!images_) return NoBackend();
+    auto image = images_->Status(request->image());
+    if (!image.ok()) return ToGrpc(image.status());
+    *response->mutable_image() = ToProto(*image);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Pull(grpc::ServerContext*, const v1::PullRequest* request,
+                    grpc::ServerWriter<v1::PullResponse>* writer) override {
+    if (!images_) return NoBackend();
+    std::mutex write_mutex;  // progress may be reported from the backend's own threads
+    PullOptions options;
+    options.platform = request->platform();
+    options.credentials = FromProto(request->auth());
+    options.progress = [&](const BlobProgress& progress) {
+      v1::PullResponse message;
+      *message.mutable_progress() = ToProto(progress);
+      std::lock_guard<std::mutex> lock(write_mutex);
+      writer->Write(message);
+    };
+    auto image = images_->Pull(request->image(), options);
+    if (!image.ok()) return ToGrpc(image.status());
+    v1::PullResponse last;
+    *last.mutable_image() = ToProto(*image);
+    std::lock_guard<std::mutex> lock(write_mutex);
+    writer->Write(last);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Push(grpc::ServerContext*, const v1::PushRequest* request,
+                    grpc::ServerWriter<v1::PushResponse>* writer) override {
+    if (!images_) return NoBackend();
+    std::mutex write_mutex;
+    PushOptions options;
+    options.credentials = FromProto(request->auth());
+    options.insecure = request->insecure();
+    options.progress = [&](const BlobProgress& progress) {
+      v1::PushResponse message;
+      *message.mutable_progress() = ToProto(progress);
+      std::lock_guard<std::mutex> lock(write_mutex);
+      writer->Write(message);
+    };
+    auto digest = images_->Push(request->image(), options);
+    if (!digest.ok()) return ToGrpc(digest.status());
+    v1::PushResponse last;
+    last.mutable_result()->set_digest(*digest);
+    std::lock_guard<std::mutex> lock(write_mutex);
+    writer->Write(last);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Tag(grpc::ServerContext*, const v1::TagRequest* request,
+                   v1::TagResponse* response) override {
+    if (!images_) return NoBackend();
+    std::vector<std::string> targets(request->targets().begin(), request->targets().end());
+    auto image = images_->Tag(request->source(), targets);
+    if (!image.ok()) return ToGrpc(image.status());
+    *response->mutable_image() = ToProto(*image);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Remove(grpc::ServerContext*, const v1::RemoveRequest* request,
+                      v1::RemoveResponse* response) override {
+    if (!images_) return NoBackend();
+    std::vector<std::string> names(request->images().begin(), request->images().end());
+    for (const RemoveResult& result : images_->Remove(names, request->force())) {
+      v1::RemoveResult* out = response->add_results();
+      out->set_image(result.image);
+      for (const std::string& name : result.untagged) out->add_untagged(name);
+      for (const std::string& id : result.deleted) out->add_deleted(id);
+      if (!result.status.ok()) out->set_error(std::string(result.status.message()));
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status Version(grpc::ServerContext*, const v1::VersionRequest*,
                        v1::VersionResponse* response) override {
     response->set_version(std::string(kim::Version()));
     response->set_git_commit(std::string(kim::GitCommit()));
     return grpc::Status::OK;
   }
+
+ private:
+  std::shared_ptr<ImageService> images_;
 };
 
 class GrpcAgentServer final : public AgentServer {
@@ -88,7 +188,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   auto credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
-  auto service = std::make_unique<ImagesService>();
+  auto service = std::make_unique<ImagesService>(options.images);
   grpc::ServerBuilder builder;
   // Without this, gRPC sets SO_REUSEPORT and a second agent would share the port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -1,0 +1,172 @@
+// The kim agent API's client side, mapped onto ImageService.
+#include "lib/images/agent_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "kim/agent/v1/agent.grpc.pb.h"
+#include "lib/images/agent_convert.h"
+
+namespace kim {
+namespace {
+
+namespace v1 = agent::v1;
+
+class AgentImageService final : public ImageService {
+ public:
+  AgentImageService(std::unique_ptr<v1::Images::Stub> stub, AgentClientOptions options)
+      : stub_(std::move(stub)), options_(std::move(options)) {}
+
+  absl::StatusOr<std::vector<Image>> List(const ListOptions& options) override {
+    v1::ListRequest request;
+    for (const std::string& filter : options.filters) request.add_filters(filter);
+    v1::ListResponse response;
+    auto context = Context(true);
+    if (absl::Status status = Check(stub_->List(context.get(), request, &response));
+        !status.ok()) {
+      return status;
+    }
+    std::vector<Image> images;
+    for (const v1::Image& image : response.images()) images.push_back(FromProto(image));
+    return images;
+  }
+
+  absl::StatusOr<Image> Status(const std::string& image) override {
+    v1::StatusRequest request;
+    request.set_image(image);
+    v1::StatusResponse response;
+    auto context = Context(true);
+    if (absl::Status status = Check(stub_->Status(context.get(), request, &response));
+        !status.ok()) {
+      return status;
+    }
+    return FromProto(response.image());
+  }
+
+  absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) override {
+    v1::PullRequest request;
+    request.set_image(image);
+    request.set_platform(options.platform);
+    *request.mutable_auth() = ToProto(options.credentials);
+    auto context = Context(false);
+    auto reader = stub_->Pull(context.get(), request);
+    v1::PullResponse message;
+    std::optional<Image> pulled;
+    while (reader->Read(&message)) {
+      if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
+      if (message.has_image()) pulled = FromProto(message.image());
+    }
+    if (absl::Status status = Check(reader->Finish()); !status.ok()) return status;
+    if (!pulled) return absl::InternalError("kim-agent ended the pull without the image");
+    return *pulled;
+  }
+
+  absl::StatusOr<std::string> Push(const std::string& image, const PushOptions& options) override {
+    v1::PushRequest request;
+    request.set_image(image);
+    request.set_insecure(options.insecure);
+    *request.mutable_auth() = ToProto(options.credentials);
+    auto context = Context(false);
+    auto reader = stub_->Push(context.get(), request);
+    v1::PushResponse message;
+    std::optional<std::string> digest;
+    while (reader->Read(&message)) {
+      if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
+      if (message.has_result()) digest = message.result().digest();
+    }
+    if (absl::Status status = Check(reader->Finish()); !status.ok()) return status;
+    if (!digest) return absl::InternalError("kim-agent ended the push without a digest");
+    return *digest;
+  }
+
+  absl::StatusOr<Image> Tag(const std::string& source,
+                            const std::vector<std::string>& targets) override {
+    v1::TagRequest request;
+    request.set_source(source);
+    for (const std::string& target : targets) request.add_targets(target);
+    v1::TagResponse response;
+    auto context = Context(true);
+    if (absl::Status status = Check(stub_->Tag(context.get(), request, &response));
+        !status.ok()) {
+      return status;
+    }
+    return FromProto(response.image());
+  }
+
+  std::vector<RemoveResult> Remove(const std::vector<std::string>& images, bool force) override {
+    v1::RemoveRequest request;
+    for (const std::string& image : images) request.add_images(image);
+    request.set_force(force);
+    v1::RemoveResponse response;
+    auto context = Context(true);
+    std::vector<RemoveResult> results;
+    if (absl::Status status = Check(stub_->Remove(context.get(), request, &response));
+        !status.ok()) {
+      for (const std::string& image : images) results.push_back({.image = image, .status = status});
+      return results;
+    }
+    for (const v1::RemoveResult& result : response.results()) {
+      RemoveResult out{.image = result.image()};
+      out.untagged.assign(result.untagged().begin(), result.untagged().end());
+      out.deleted.assign(result.deleted().begin(), result.deleted().end());
+      if (!result.error().empty()) out.status = absl::UnknownError(result.error());
+      results.push_back(std::move(out));
+    }
+    return results;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context(bool with_deadline) const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (with_deadline) {
+      context->set_deadline(std::chrono::system_clock::now() +
+                            absl::ToChronoMilliseconds(options_.call_timeout));
+    }
+    return context;
+  }
+
+  // Turns a failed call into a status a user can act on.
+  absl::Status Check(const grpc::Status& status) const {
+    if (status.ok()) return absl::OkStatus();
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot reach kim-agent at ", options_.address, ": ", status.error_message(),
+          options_.cert_pem.empty() ? "" : " (is the node address routable from here?)"));
+    }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("kim-agent at ", options_.address, " did not answer in time"));
+    }
+    return FromGrpc(status);
+  }
+
+  std::unique_ptr<v1::Images::Stub> stub_;
+  AgentClientOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ImageService>> NewAgentImageService(
+    const AgentClientOptions& options) {
+  if (options.address.empty()) return absl::InvalidArgumentError("no kim-agent address given");
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.ca_pem.empty() && options.cert_pem.empty() && options.key_pem.empty()) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    if (options.cert_pem.empty() != options.key_pem.empty()) {
+      return absl::InvalidArgumentError("a client certificate needs its key, and a key its "
+                                        "certificate (--tlscert and --tlskey)");
+    }
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.ca_pem;
+    ssl.pem_cert_chain = options.cert_pem;
+    ssl.pem_private_key = options.key_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return std::make_unique<AgentImageService>(
+      v1::Images::NewStub(grpc::CreateChannel(options.address, credentials)), options);
+}
+
+}  // namespace kim

@@ -1,0 +1,33 @@
+// AgentImageService: an ImageService that is a client of a remote kim-agent. Internal to libkim;
+// programs get one through ConnectImageService (kim/connect.h).
+#ifndef KIM_LIB_IMAGES_AGENT_CLIENT_H_
+#define KIM_LIB_IMAGES_AGENT_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kim/image_service.h"
+
+namespace kim {
+
+// How to reach one kim-agent.
+struct AgentClientOptions {
+  std::string address;   // host:port
+  // Mutual TLS: PEM contents (not paths). All empty means plaintext; a CA without a client
+  // certificate is allowed (the agent will refuse it if it requires one).
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+  absl::Duration call_timeout = absl::Seconds(60);  // for every call but Pull and Push
+};
+
+// Returns a client; it connects lazily, so an unreachable agent shows at the first call as
+// Unavailable("cannot reach kim-agent at ADDR: ...").
+absl::StatusOr<std::unique_ptr<ImageService>> NewAgentImageService(
+    const AgentClientOptions& options);
+
+}  // namespace kim
+
+#endif  // KIM_LIB_IMAGES_AGENT_CLIENT_H_

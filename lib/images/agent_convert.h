@@ -1,0 +1,32 @@
+// Conversions between libkim's image types and the kim agent API's messages, shared by the
+// agent's server adapter and its client. Internal to libkim.
+#ifndef KIM_LIB_IMAGES_AGENT_CONVERT_H_
+#define KIM_LIB_IMAGES_AGENT_CONVERT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "kim/agent/v1/agent.pb.h"
+#include "kim/image_service.h"
+
+namespace kim {
+
+// Image <-> kim.agent.v1.Image.
+agent::v1::Image ToProto(const Image& image);
+Image FromProto(const agent::v1::Image& image);
+
+// BlobProgress <-> kim.agent.v1.LayerProgress.
+agent::v1::LayerProgress ToProto(const BlobProgress& progress);
+BlobProgress FromProto(const agent::v1::LayerProgress& progress);
+
+// RegistryCredentials <-> kim.agent.v1.RegistryAuth.
+agent::v1::RegistryAuth ToProto(const RegistryCredentials& credentials);
+RegistryCredentials FromProto(const agent::v1::RegistryAuth& auth);
+
+// absl::Status <-> grpc::Status (the codes are the same numbers).
+grpc::Status ToGrpc(const absl::Status& status);
+absl::Status FromGrpc(const grpc::Status& status);
+
+}  // namespace kim
+
+#endif  // KIM_LIB_IMAGES_AGENT_CONVERT_H_
