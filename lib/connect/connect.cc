@@ -5,6 +5,7 @@
 #include "kim/connect.h"
 
 #include "absl/status/status.h"
+#include "lib/connect/connect_agent.h"
 
 namespace kim {
 
@@ -13,10 +14,7 @@ absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectO
     return absl::UnimplementedError(
         "the containerd image service (--containerd-socket) is not built yet in this version of kim");
   }
-  if (!options.agent_addr.empty()) {
-    return absl::UnimplementedError(
-        "the kim-agent image client (--agent-addr) is not built yet in this version of kim");
-  }
+  if (!options.agent_addr.empty()) return ConnectAgent(options);
   return absl::UnimplementedError(
       "finding the builder through Kubernetes is not built yet in this version of kim; "
       "image commands need a backend that is not available");
