@@ -1,18 +1,18 @@
 // Connect: chooses and builds the backend clients for the CLI's options.
 //
-// None of the backends is implemented in this version of libkim; each function says so with
-// an Unimplemented status naming what is missing, so that every command fails plainly.
+// Backends not built yet in this version of libkim say so with an Unimplemented status naming
+// what is missing, so that every command fails plainly.
 #include "kim/connect.h"
 
 #include "absl/status/status.h"
+#include "lib/images/containerd_image_service.h"
 #include "lib/connect/connect_agent.h"
 
 namespace kim {
 
 absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectOptions& options) {
   if (!options.containerd_socket.empty()) {
-    return absl::UnimplementedError(
-        "the containerd image service (--containerd-socket) is not built yet in this version of kim");
+    return NewContainerdImageService(ContainerdOptions{.socket = options.containerd_socket});
   }
   if (!options.agent_addr.empty()) return ConnectAgent(options);
   return absl::UnimplementedError(

@@ -1,0 +1,410 @@
+// ContainerdImageService: CRI for list, status and pull; containerd's images service for tag and
+// remove; its content service for configs, manifests and pull progress.
+#include "lib/images/containerd_image_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "containerd/services/content/v1/content.grpc.pb.h"
+#include "containerd/services/images/v1/images.grpc.pb.h"
+#include "k8s/cri/runtime/v1/cri.grpc.pb.h"
+#include "kim/digest.h"
+#include "kim/platform.h"
+#include "kim/reference.h"
+#include "lib/images/containerd_blob_source.h"
+#include "lib/images/containerd_image_json.h"
+#include "lib/images/containerd_lease.h"
+#include "lib/images/containerd_pull.h"
+#include "lib/images/containerd_remove_plan.h"
+#include "lib/images/image_filter.h"
+#include "lib/images/ingest_tracker.h"
+
+namespace kim {
+namespace {
+
+namespace cri = ::runtime::v1;
+namespace images = ::containerd::services::images::v1;
+namespace content = ::containerd::services::content::v1;
+
+constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
+constexpr absl::Duration kCriSyncTimeout = absl::Seconds(5);
+constexpr char kSha256Prefix[] = "sha256:";
+
+std::string IdRecordName(const std::string& id) {
+  return id.starts_with(kSha256Prefix) ? id : absl::StrCat(kSha256Prefix, id);
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
+Image FromCri(const cri::Image& image) {
+  Image out;
+  out.id = image.id();
+  out.repo_tags.assign(image.repo_tags().begin(), image.repo_tags().end());
+  out.repo_digests.assign(image.repo_digests().begin(), image.repo_digests().end());
+  out.size = image.size();
+  return out;
+}
+
+std::vector<IngestStatus> FromCri(const content::ListStatusesResponse& response) {
+  std::vector<IngestStatus> statuses;
+  for (const auto& status : response.statuses()) {
+    statuses.push_back({status.ref(), status.expected(), status.offset(), status.total()});
+  }
+  return statuses;
+}
+
+class ContainerdImageService final : public ImageService {
+ public:
+  explicit ContainerdImageService(std::shared_ptr<ContainerdConnection> connection)
+      : connection_(std::move(connection)),
+        cri_(cri::ImageService::NewStub(connection_->channel())),
+        images_(images::Images::NewStub(connection_->channel())),
+        content_(content::Content::NewStub(connection_->channel())),
+        blobs_(std::make_shared<ContainerdBlobSource>(connection_)) {}
+
+  absl::StatusOr<std::vector<Image>> List(const ListOptions& options) override {
+    auto all = ListCri();
+    if (!all.ok()) return all.status();
+    std::vector<Image> listed = FilterImages(*std::move(all), options.filters);
+    for (Image& image : listed) image.created = Created(image.id);
+    return listed;
+  }
+
+  absl::StatusOr<Image> Status(const std::string& image) override {
+    auto all = ListCri();
+    if (!all.ok()) return all.status();
+    auto match = FindImage(*all, image);
+    if (!match.ok()) return match.status();
+    Image found = (*all)[match->index];
+    found.created = Created(found.id);
+    return found;
+  }
+
+  absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) override {
+    auto parsed = ImageReference::ParseNormalized(image);
+    if (!parsed.ok()) return parsed.status();
+    const ImageReference reference = parsed->WithDefaultTag();
+    if (absl::Status status = CheckPullPlatform(options.platform, HostPlatform()); !status.ok()) {
+      return status;
+    }
+
+    cri::PullImageRequest request;
+    request.mutable_image()->set_image(reference.String());
+    if (CredentialsApply(options.credentials, reference)) {
+      cri::AuthConfig* auth = request.mutable_auth();
+      auth->set_username(options.credentials.username);
+      auth->set_password(options.credentials.password);
+      auth->set_identity_token(options.credentials.identity_token);
+      auth->set_registry_token(options.credentials.registry_token);
+      auth->set_server_address(reference.Domain());
+    }
+
+    const absl::Time started = absl::Now();
+    IngestTracker tracker(options.progress);
+    absl::Notification pulled;
+    std::thread poller;
+    if (options.progress) {
+      // Ingests open before the pull are someone else's.
+      if (auto before = ListIngests(); before.ok()) tracker.IgnoreExisting(*before);
+      poller = std::thread([this, &tracker, &pulled] {
+        while (!pulled.WaitForNotificationWithTimeout(kProgressInterval)) {
+          if (auto statuses = ListIngests(); statuses.ok()) tracker.Observe(*statuses);
+        }
+      });
+    }
+    cri::PullImageResponse response;
+    const grpc::Status status =
+        cri_->PullImage(connection_->NewLongContext().get(), request, &response);
+    pulled.Notify();
+    if (poller.joinable()) poller.join();
+    if (!status.ok()) {
+      if (options.progress) tracker.Finish({});
+      return FromGrpc(status, "containerd");
+    }
+    if (options.progress) tracker.Finish(FinalBlobStates(reference, started));
+    return Status(reference.String());
+  }
+
+  absl::StatusOr<std::string> Push(const std::string&, const PushOptions&) override {
+    return absl::UnimplementedError("push is not built yet in this version of kim");
+  }
+
+  absl::StatusOr<Image> Tag(const std::string& source,
+                            const std::vector<std::string>& targets) override {
+    std::vector<std::string> names;
+    for (const std::string& target : targets) {
+      auto parsed = ImageReference::ParseNormalized(target);
+      if (!parsed.ok()) return parsed.status();
+      if (parsed->HasDigest()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "refusing to create a tag with a digest reference: \"", target, "\""));
+      }
+      names.push_back(parsed->WithDefaultTag().String());
+    }
+
+    auto all = ListCri();
+    if (!all.ok()) return all.status();
+    auto match = FindImage(*all, source);
+    if (!match.ok()) return match.status();
+    const Image& image = (*all)[match->index];
+    auto record = SourceRecord(image, match->reference);
+    if (!record.ok()) return record.status();
+
+    auto lease = ContainerdLease::Create(connection_);
+    if (!lease.ok()) return lease.status();
+    for (const std::string& name : names) {
+      if (absl::Status status = CreateOrUpdate(name, *record, lease->id()); !status.ok()) {
+        return status;
+      }
+    }
+    WaitForCri([&](const std::vector<Image>& now) {
+      return std::any_of(now.begin(), now.end(), [&](const Image& candidate) {
+        return candidate.id == image.id &&
+               std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+                 return std::find(candidate.repo_tags.begin(), candidate.repo_tags.end(), name) !=
+                        candidate.repo_tags.end();
+               });
+      });
+    });
+    return Status(image.id);
+  }
+
+  std::vector<RemoveResult> Remove(const std::vector<std::string>& arguments,
+                                   bool force) override {
+    std::vector<RemoveResult> results;
+    for (const std::string& argument : arguments) {
+      RemoveResult result;
+      result.image = argument;
+      result.status = RemoveOne(argument, force, result);
+      results.push_back(std::move(result));
+    }
+    return results;
+  }
+
+ private:
+  absl::StatusOr<std::vector<Image>> ListCri() {
+    cri::ListImagesResponse response;
+    const grpc::Status status = cri_->ListImages(connection_->NewContext().get(), {}, &response);
+    if (!status.ok()) return FromGrpc(status, "cannot list images in containerd");
+    std::vector<Image> listed;
+    listed.reserve(response.images_size());
+    for (const auto& image : response.images()) listed.push_back(FromCri(image));
+    return listed;
+  }
+
+  absl::StatusOr<std::vector<IngestStatus>> ListIngests() {
+    content::ListStatusesResponse response;
+    const grpc::Status status =
+        content_->ListStatuses(connection_->NewContext().get(), {}, &response);
+    if (!status.ok()) return FromGrpc(status, "cannot list containerd's ingests");
+    return FromCri(response);
+  }
+
+  // The config's creation date, InfinitePast when it cannot be read.
+  absl::Time Created(const std::string& id) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = created_.find(id); it != created_.end()) return it->second;
+    }
+    auto config = blobs_->ReadAll(Descriptor{.digest = id});
+    if (!config.ok()) return absl::InfinitePast();
+    const absl::Time created = ImageConfigCreated(*config);
+    std::lock_guard lock(mutex_);
+    created_[id] = created;
+    return created;
+  }
+
+  absl::StatusOr<images::Image> GetRecord(const std::string& name) {
+    images::GetImageRequest request;
+    request.set_name(name);
+    images::GetImageResponse response;
+    const grpc::Status status = images_->Get(connection_->NewContext().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status, absl::StrCat("image record ", name));
+    return response.image();
+  }
+
+  // A containerd record of `image`: the name it was found by, else any of its names.
+  absl::StatusOr<images::Image> SourceRecord(const Image& image, const std::string& found_by) {
+    std::vector<std::string> candidates;
+    if (!found_by.empty()) candidates.push_back(found_by);
+    candidates.insert(candidates.end(), image.repo_tags.begin(), image.repo_tags.end());
+    candidates.insert(candidates.end(), image.repo_digests.begin(), image.repo_digests.end());
+    candidates.push_back(IdRecordName(image.id));
+    absl::Status last = absl::NotFoundError(absl::StrCat("image \"", image.id, "\": not found"));
+    for (const std::string& name : candidates) {
+      auto record = GetRecord(name);
+      if (record.ok()) return record;
+      last = record.status();
+      if (!absl::IsNotFound(last)) return last;
+    }
+    return last;
+  }
+
+  absl::Status CreateOrUpdate(const std::string& name, const images::Image& source,
+                              const std::string& lease) {
+    images::CreateImageRequest create;
+    images::Image* image = create.mutable_image();
+    image->set_name(name);
+    *image->mutable_labels() = source.labels();
+    *image->mutable_target() = source.target();
+    images::CreateImageResponse created;
+    grpc::Status status = images_->Create(connection_->NewContext(lease).get(), create, &created);
+    if (status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+      return FromGrpc(status, absl::StrCat("cannot tag ", name));
+    }
+    // The name exists: point it at the new target in one step.
+    images::UpdateImageRequest update;
+    update.mutable_image()->set_name(name);
+    *update.mutable_image()->mutable_target() = source.target();
+    update.mutable_update_mask()->add_paths("target");
+    images::UpdateImageResponse updated;
+    status = images_->Update(connection_->NewContext(lease).get(), update, &updated);
+    return FromGrpc(status, absl::StrCat("cannot tag ", name));
+  }
+
+  // Deletes record `name` if it still points at one of `targets` (any target when empty).
+  // Returns whether it was deleted (false when already gone).
+  absl::StatusOr<bool> DeleteRecord(const std::string& name, const std::set<std::string>& targets,
+                                    bool sync) {
+    auto record = GetRecord(name);
+    if (absl::IsNotFound(record.status())) return false;
+    if (!record.ok()) return record.status();
+    if (!targets.empty() && !targets.contains(record->target().digest())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "image name ", name, " was changed to another image meanwhile; it was left alone"));
+    }
+    images::DeleteImageRequest request;
+    request.set_name(name);
+    request.set_sync(sync);
+    google::protobuf::Empty response;
+    const grpc::Status status = images_->Delete(connection_->NewContext().get(), request, &response);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;
+    if (!status.ok()) return FromGrpc(status, absl::StrCat("cannot remove ", name));
+    return true;
+  }
+
+  absl::Status RemoveOne(const std::string& argument, bool force, RemoveResult& result) {
+    auto all = ListCri();
+    if (!all.ok()) return all.status();
+    auto match = FindImage(*all, argument);
+    if (!match.ok()) return match.status();
+    const Image& image = (*all)[match->index];
+    auto plan = PlanRemoval(image, match->reference, force);
+    if (!plan.ok()) return plan.status();
+
+    // What the image's records point at: the manifests of its repo digests and of its ID record.
+    std::set<std::string> targets;
+    for (const std::string& name : image.repo_digests) {
+      if (const size_t at = name.find('@'); at != std::string::npos) {
+        targets.insert(name.substr(at + 1));
+      }
+    }
+    const std::string id_record = IdRecordName(image.id);
+    if (auto record = GetRecord(id_record); record.ok()) {
+      targets.insert(record->target().digest());
+    }
+
+    std::vector<std::string> doomed = plan->untag;
+    if (plan->delete_image) doomed.push_back(id_record);
+    for (size_t i = 0; i < doomed.size(); ++i) {
+      const bool last = i + 1 == doomed.size();
+      auto deleted = DeleteRecord(doomed[i], targets, plan->delete_image && last);
+      if (!deleted.ok()) return deleted.status();
+      if (*deleted && doomed[i] != id_record) result.untagged.push_back(doomed[i]);
+    }
+    if (plan->delete_image) result.deleted.push_back(image.id);
+
+    WaitForCri([&](const std::vector<Image>& now) {
+      for (const Image& candidate : now) {
+        if (candidate.id != image.id) continue;
+        if (plan->delete_image) return false;
+        for (const std::string& name : plan->untag) {
+          if (std::find(candidate.repo_tags.begin(), candidate.repo_tags.end(), name) !=
+                  candidate.repo_tags.end() ||
+              std::find(candidate.repo_digests.begin(), candidate.repo_digests.end(), name) !=
+                  candidate.repo_digests.end()) {
+            return false;
+          }
+        }
+      }
+      return true;
+    });
+    return absl::OkStatus();
+  }
+
+  // CRI learns of changes made through the images service from containerd's events, a moment
+  // later. Waits until `done` holds for CRI's list, so callers read their own writes.
+  void WaitForCri(const std::function<bool(const std::vector<Image>&)>& done) {
+    const absl::Time deadline = absl::Now() + kCriSyncTimeout;
+    while (true) {
+      auto now = ListCri();
+      if (!now.ok() || done(*now) || absl::Now() > deadline) return;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+
+  // The final state of each config and layer of the image `reference` now names: Exists when
+  // containerd had the blob before `started`, else Done. Empty when it cannot be worked out.
+  std::vector<std::pair<Descriptor, TransferState>> FinalBlobStates(
+      const ImageReference& reference, absl::Time started) {
+    std::vector<std::pair<Descriptor, TransferState>> states;
+    auto record = GetRecord(reference.String());
+    if (!record.ok()) return states;
+    Descriptor target{.media_type = record->target().media_type(),
+                      .digest = record->target().digest(),
+                      .size = record->target().size()};
+    if (IsIndex(target.media_type)) {
+      auto index = blobs_->ReadAll(target);
+      if (!index.ok()) return states;
+      auto manifests = IndexManifests(*index);
+      if (!manifests.ok()) return states;
+      const Platform host = HostPlatform();
+      auto it = std::find_if(manifests->begin(), manifests->end(), [&](const Descriptor& entry) {
+        return entry.platform && entry.platform->Matches(host);
+      });
+      if (it == manifests->end()) return states;
+      target = *it;
+    }
+    auto manifest = blobs_->ReadAll(target);
+    if (!manifest.ok()) return states;
+    auto blobs = ManifestBlobs(*manifest);
+    if (!blobs.ok()) return states;
+    for (const Descriptor& blob : *blobs) {
+      content::InfoRequest request;
+      request.set_digest(blob.digest);
+      content::InfoResponse info;
+      const grpc::Status status = content_->Info(connection_->NewContext().get(), request, &info);
+      const bool existed = status.ok() && FromTimestamp(info.info().created_at()) < started;
+      states.emplace_back(blob, existed ? TransferState::kExists : TransferState::kDone);
+    }
+    return states;
+  }
+
+  std::shared_ptr<ContainerdConnection> connection_;
+  std::unique_ptr<cri::ImageService::Stub> cri_;
+  std::unique_ptr<images::Images::Stub> images_;
+  std::unique_ptr<content::Content::Stub> content_;
+  std::shared_ptr<ContainerdBlobSource> blobs_;
+  std::mutex mutex_;
+  std::map<std::string, absl::Time> created_;  // by image ID; guarded by mutex_
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ImageService>> NewContainerdImageService(
+    const ContainerdOptions& options) {
+  auto connection = ContainerdConnection::Open(options);
+  if (!connection.ok()) return connection.status();
+  return std::make_unique<ContainerdImageService>(*std::move(connection));
+}
+
+}  // namespace kim

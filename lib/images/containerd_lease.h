@@ -1,0 +1,43 @@
+// A containerd lease held for the length of one operation: what is created under it (content,
+// snapshots, and records created in its calls) cannot be garbage-collected half-way. Internal.
+#ifndef KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
+#define KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/images/containerd_connection.h"
+
+namespace kim {
+
+// Owns one lease; deletes it when destroyed (best effort; the lease also expires by itself
+// after `expire`, so a crashed process leaks nothing for long). Move-only; not thread-safe.
+class ContainerdLease {
+ public:
+  // Creates a lease with the label "containerd.io/gc.expire" = now + `expire`.
+  static absl::StatusOr<ContainerdLease> Create(std::shared_ptr<const ContainerdConnection> connection,
+                                                absl::Duration expire = absl::Hours(1));
+
+  ContainerdLease(ContainerdLease&& other) noexcept;
+  ContainerdLease& operator=(ContainerdLease&& other) noexcept;
+  ContainerdLease(const ContainerdLease&) = delete;
+  ContainerdLease& operator=(const ContainerdLease&) = delete;
+  ~ContainerdLease();
+
+  // The lease's ID, to pass to ContainerdConnection::NewContext.
+  const std::string& id() const { return id_; }
+
+ private:
+  ContainerdLease(std::shared_ptr<const ContainerdConnection> connection, std::string id)
+      : connection_(std::move(connection)), id_(std::move(id)) {}
+  void Release();
+
+  std::shared_ptr<const ContainerdConnection> connection_;
+  std::string id_;
+};
+
+}  // namespace kim
+
+#endif  // KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
