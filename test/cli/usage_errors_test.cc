@@ -154,14 +154,18 @@ TEST_CASE("backend flags fall back to their environment variables", "[cli][env]"
   CHECK(socket.exit_code == 1);
   CHECK(Contains(socket.err, "--containerd-socket"));
   const auto agent = Kim({"images"}, {{"KIM_AGENT_ADDR", "127.0.0.1:1"}});
-  CHECK(Contains(agent.err, "--agent-addr"));
+  CHECK(agent.exit_code == 1);
+  CHECK(Contains(agent.err, "cannot reach kim-agent at 127.0.0.1:1"));
   const auto buildkit = Kim({"build", KIM_SOURCE_DIR "/test/data/build-context"},
                             {{"KIM_BUILDKIT_ADDR", "tcp://127.0.0.1:1"}});
   CHECK(Contains(buildkit.err, "--buildkit-addr"));
   // A flag on the command line wins over the environment.
   const auto flag = Kim({"--agent-addr", "127.0.0.1:2", "images"},
-                        {{"KIM_CONTAINERD_SOCKET", ""}, {"KIM_AGENT_ADDR", ""}});
-  CHECK(Contains(flag.err, "--agent-addr"));
+                        {{"KIM_CONTAINERD_SOCKET", ""}, {"KIM_AGENT_ADDR", "127.0.0.1:1"}});
+  CHECK(Contains(flag.err, "cannot reach kim-agent at 127.0.0.1:2"));
+  const auto bad_tls = Kim({"--agent-addr", "127.0.0.1:2", "--tlscacert", "/no/ca.pem", "images"});
+  CHECK(bad_tls.exit_code == 1);
+  CHECK(Contains(bad_tls.err, "cannot read --tlscacert \"/no/ca.pem\""));
 }
 
 TEST_CASE("global flags work before and after the command", "[cli][flags]") {

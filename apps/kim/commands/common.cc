@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "kim/credentials.h"
 #include "kim/digest.h"
 #include "kim/reference.h"
 
@@ -59,6 +60,14 @@ ConnectOptions ConnectOptionsFrom(const FlagValues& flags) {
 int ReportError(const Invocation& invocation, const absl::Status& status) {
   *invocation.err << "Error: " << status.message() << "\n";
   return kExitFailure;
+}
+
+absl::StatusOr<RegistryCredentials> CredentialsFor(const std::string& image) {
+  auto ref = ImageReference::ParseNormalized(image);
+  if (!ref.ok()) return ref.status();
+  auto config = DockerConfig::Load();
+  if (!config.ok()) return config.status();
+  return config->CredentialsFor(ref->Domain());
 }
 
 absl::Status ValidateImageArgument(const std::string& image) {

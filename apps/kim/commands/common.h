@@ -26,6 +26,10 @@ int ReportError(const Invocation& invocation, const absl::Status& status);
 // InvalidArgument with Docker's wording when it is none of these.
 absl::Status ValidateImageArgument(const std::string& image);
 
+// The user's registry credentials for the registry `image` names (Docker config, credential
+// helpers); empty credentials when there are none.
+absl::StatusOr<RegistryCredentials> CredentialsFor(const std::string& image);
+
 // Builders of the command tree, one per file.
 std::unique_ptr<Command> NewRootCommand();
 std::unique_ptr<Command> NewImageCommand();

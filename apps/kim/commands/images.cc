@@ -1,7 +1,9 @@
 // `kim image ls` / `kim images`: lists the builder node's images.
 #include <ostream>
 
+#include "absl/time/clock.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/output/image_rows.h"
 #include "apps/kim/output/template.h"
 
 namespace kim::cli {
@@ -28,8 +30,16 @@ int RunList(Invocation& invocation) {
   if (!service.ok()) return ReportError(invocation, service.status());
   auto images = (*service)->List(options);
   if (!images.ok()) return ReportError(invocation, images.status());
-  return ReportError(invocation, absl::UnimplementedError("rendering the image list is not "
-                                                          "built yet in this version of kim"));
+  const ImageListView view{.all = invocation.flags.Bool("all"),
+                           .digests = invocation.flags.Bool("digests"),
+                           .no_trunc = invocation.flags.Bool("no-trunc"),
+                           .quiet = invocation.flags.Bool("quiet"),
+                           .format = invocation.flags.String("format")};
+  if (absl::Status status = WriteImageList(*images, view, absl::Now(), *invocation.out);
+      !status.ok()) {
+    return ReportError(invocation, status);
+  }
+  return kExitOk;
 }
 
 }  // namespace

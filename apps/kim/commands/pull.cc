@@ -1,7 +1,10 @@
 // `kim image pull` / `kim pull`: fetches an image into the builder node's containerd.
+#include <unistd.h>
+
 #include <ostream>
 
 #include "apps/kim/commands/common.h"
+#include "apps/kim/output/progress_printer.h"
 #include "kim/platform.h"
 #include "kim/reference.h"
 
@@ -19,9 +22,32 @@ int RunPull(Invocation& invocation) {
   }
   auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
   if (!service.ok()) return ReportError(invocation, service.status());
-  auto image = (*service)->Pull(ref->WithDefaultTag().String(), options);
+  auto credentials = CredentialsFor(invocation.args.front());
+  if (!credentials.ok()) return ReportError(invocation, credentials.status());
+  options.credentials = *credentials;
+
+  const ImageReference full = ref->WithDefaultTag();
+  std::ostream& out = *invocation.out;
+  if (!ref->HasTag() && !ref->HasDigest()) out << "Using default tag: latest\n";
+  out << (full.HasDigest() ? full.Digest()->String() : full.Tag()) << ": Pulling from "
+      << full.Path() << "\n" << std::flush;
+  auto before = (*service)->Status(full.String());  // to tell "up to date" from "newer"
+  ProgressPrinter printer(out, IsTerminal(STDOUT_FILENO), /*is_push=*/false);
+  options.progress = [&printer](const BlobProgress& progress) { printer.Update(progress); };
+  auto image = (*service)->Pull(full.String(), options);
+  printer.Finish();
   if (!image.ok()) return ReportError(invocation, image.status());
-  *invocation.out << ref->WithDefaultTag().String() << "\n";
+  for (const std::string& record : image->repo_digests) {
+    auto digest_ref = ImageReference::Parse(record);
+    if (digest_ref.ok() && digest_ref->Name() == full.Name() && digest_ref->HasDigest()) {
+      out << "Digest: " << digest_ref->Digest()->String() << "\n";
+      break;
+    }
+  }
+  const bool unchanged = before.ok() && before->id == image->id;
+  out << "Status: " << (unchanged ? "Image is up to date for " : "Downloaded newer image for ")
+      << full.FamiliarString() << "\n"
+      << full.String() << "\n";
   return kExitOk;
 }
 

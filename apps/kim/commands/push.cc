@@ -1,7 +1,10 @@
 // `kim image push` / `kim push`: uploads an image from the builder node to its registry.
+#include <unistd.h>
+
 #include <ostream>
 
 #include "apps/kim/commands/common.h"
+#include "apps/kim/output/progress_printer.h"
 #include "kim/reference.h"
 
 namespace kim::cli {
@@ -12,11 +15,22 @@ int RunPush(Invocation& invocation) {
   if (!ref.ok()) return ReportError(invocation, ref.status());
   auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
   if (!service.ok()) return ReportError(invocation, service.status());
+  auto credentials = CredentialsFor(invocation.args.front());
+  if (!credentials.ok()) return ReportError(invocation, credentials.status());
+
+  const ImageReference full = ref->WithDefaultTag();
+  std::ostream& out = *invocation.out;
+  if (!ref->HasTag() && !ref->HasDigest()) out << "Using default tag: latest\n";
+  out << "The push refers to repository [" << full.Name() << "]\n" << std::flush;
+  ProgressPrinter printer(out, IsTerminal(STDOUT_FILENO), /*is_push=*/true);
   PushOptions options;
+  options.credentials = *credentials;
   options.insecure = invocation.flags.Bool("insecure");
-  auto digest = (*service)->Push(ref->WithDefaultTag().String(), options);
+  options.progress = [&printer](const BlobProgress& progress) { printer.Update(progress); };
+  auto digest = (*service)->Push(full.String(), options);
+  printer.Finish();
   if (!digest.ok()) return ReportError(invocation, digest.status());
-  *invocation.out << ref->WithDefaultTag().FamiliarString() << ": digest: " << *digest << "\n";
+  out << (full.HasTag() ? full.Tag() : full.Digest()->String()) << ": digest: " << *digest << "\n";
   return kExitOk;
 }
 

@@ -1,0 +1,49 @@
+// Per-blob progress of a pull or push, as the Docker CLI shows it: bars redrawn in place on a
+// terminal, one plain line per change of state when the output is a pipe or a file.
+#ifndef KIM_APPS_KIM_OUTPUT_PROGRESS_PRINTER_H_
+#define KIM_APPS_KIM_OUTPUT_PROGRESS_PRINTER_H_
+
+#include <iosfwd>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "kim/progress.h"
+
+namespace kim::cli {
+
+// Renders BlobProgress events. Thread-safe: events may come from any thread.
+class ProgressPrinter {
+ public:
+  // `tty` selects the redrawn view; `is_push` the words ("Pushing" vs "Downloading").
+  ProgressPrinter(std::ostream& out, bool tty, bool is_push)
+      : out_(out), tty_(tty), is_push_(is_push) {}
+
+  // Records one event and updates the output (at most ~10 redraws per second on a terminal).
+  void Update(const BlobProgress& progress);
+
+  // Draws the final state (call once, when the transfer ends).
+  void Finish();
+
+  // One line for a blob, e.g. "a1b8b9dfec5c: Downloading [=====>    ]  1.2MB/10.5MB".
+  static std::string Line(const BlobProgress& progress, bool is_push);
+
+ private:
+  void Redraw();
+
+  std::ostream& out_;
+  const bool tty_;
+  const bool is_push_;
+  std::mutex mutex_;
+  std::vector<BlobProgress> blobs_;  // in order of first appearance
+  size_t lines_drawn_ = 0;
+  absl::Time last_draw_ = absl::InfinitePast();
+};
+
+// True when file descriptor `fd` is a terminal (and TERM is not "dumb").
+bool IsTerminal(int fd);
+
+}  // namespace kim::cli
+
+#endif  // KIM_APPS_KIM_OUTPUT_PROGRESS_PRINTER_H_
