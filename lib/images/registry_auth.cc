@@ -84,7 +84,9 @@ class ChallengeParser {
         if (!quoted.ok()) return quoted.status();
         value = *std::move(quoted);
       } else {
-        value = ReadToken();
+        // Lenient: a bare value runs to the next comma or space, so that unquoted URLs
+        // (realm=https://host/token), which some servers send, are accepted.
+        value = ReadBareValue();
         if (value.empty()) {
           return Error(absl::StrCat("missing value for parameter \"", name, "\"")).status();
         }
@@ -110,6 +112,15 @@ class ChallengeParser {
   std::string ReadToken() {
     const size_t start = pos_;
     while (!AtEnd() && IsTokenChar(text_[pos_])) ++pos_;
+    return std::string(text_.substr(start, pos_ - start));
+  }
+
+  std::string ReadBareValue() {
+    const size_t start = pos_;
+    while (!AtEnd() && text_[pos_] != ',' && text_[pos_] != ' ' && text_[pos_] != '\t' &&
+           text_[pos_] != '"') {
+      ++pos_;
+    }
     return std::string(text_.substr(start, pos_ - start));
   }
 

@@ -406,6 +406,9 @@ class RegistryClient::Push {
         add(std::string(part));
       }
     }
+    if (options_.mount_from_for) {
+      for (const auto& from : options_.mount_from_for(blob)) add(from);
+    }
     for (const auto& from : options_.mount_from) add(from);
     return candidates;
   }

@@ -5,6 +5,7 @@
 #define KIM_LIB_IMAGES_REGISTRY_CLIENT_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -44,8 +45,13 @@ struct RegistryClientOptions {
 struct PushOptions {
   // Repositories of the same registry ("library/app") that may already hold the blobs; a blob
   // the target lacks is mounted from them before it is uploaded. A blob's own
-  // "kim.mount-from" annotation is tried first.
+  // "kim.mount-from" annotation (comma-separated repositories) is tried first. Names of other
+  // registries are ignored.
   std::vector<std::string> mount_from;
+  // Repositories to try for one blob in particular (e.g. from containerd's
+  // "containerd.io/distribution.source.<registry>" labels), before `mount_from`. May be empty;
+  // called from the upload threads, possibly at the same time for different blobs.
+  std::function<std::vector<std::string>(const Descriptor& blob)> mount_from_for;
 };
 
 // Talks to one registry. Requests go over one cpprestsdk client whose connections are kept

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -58,7 +59,17 @@ std::string BasicAuthorization(const RegistryCredentials& credentials) {
 
 bool IsLoopbackHost(std::string_view host) {
   const std::string name = absl::AsciiStrToLower(HostOnly(host));
-  return name == "localhost" || name == "::1" || name.starts_with("127.");
+  if (name == "localhost" || name == "::1") return true;
+  // 127.0.0.0/8 as a dotted IPv4 literal.
+  std::vector<std::string> parts = absl::StrSplit(name, '.');
+  if (parts.size() != 4 || parts[0] != "127") return false;
+  for (const auto& part : parts) {
+    int value = 0;
+    if (part.empty() || part.size() > 3 || !absl::SimpleAtoi(part, &value) || value > 255) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string RegistryErrorText(std::string_view body) {
