@@ -83,9 +83,12 @@ std::string DockerConfig::Serialize() const {
          {"auth", "username", "password", "serveraddress", "identitytoken", "registrytoken"}) {
       if (entry.has_field(field)) entry.erase(field);
     }
-    if (!credentials.username.empty() || !credentials.password.empty()) {
+    if (!credentials.username.empty()) {
       entry["auth"] =
           web::json::value::string(EncodeAuth(credentials.username, credentials.password));
+    } else if (!credentials.password.empty()) {
+      // "auth" needs a user name (Docker refuses ":password"); keep the fields as they were.
+      entry["password"] = web::json::value::string(credentials.password);
     }
     if (!credentials.identity_token.empty()) {
       entry["identitytoken"] = web::json::value::string(credentials.identity_token);

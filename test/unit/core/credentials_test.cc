@@ -524,3 +524,17 @@ TEST_CASE("Store and Erase go through the configured helper", "[credentials]") {
 
 }  // namespace
 }  // namespace kim
+
+TEST_CASE("a password without a user name survives Serialize and Parse", "[credentials]") {
+  // Found by test/fuzz/docker_config_fuzz.cc: Serialize used to write "auth" as base64(":p"),
+  // which Parse (like Docker) refuses.
+  auto config = kim::DockerConfig::Parse(
+      R"({"auths":{"r.example:5000":{"password":"p"}}})", "in.json");
+  REQUIRE(config.ok());
+  auto again = kim::DockerConfig::Parse(config->Serialize(), "out.json");
+  REQUIRE(again.ok());
+  auto credentials = again->CredentialsFor("r.example:5000");
+  REQUIRE(credentials.ok());
+  CHECK(credentials->password == "p");
+  CHECK(credentials->username.empty());
+}
