@@ -1,0 +1,121 @@
+// The kim CLI through kim-agent over mutual TLS, against the real containerd and registry:
+// images, pull, tag, rmi as a user types them; clients without the right certificate refused.
+// peers: containerd registry
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <random>
+
+#include "test/support/peers.h"
+#include "test/support/run_process.h"
+
+using kim::test::Daemon;
+using kim::test::PeerEnv;
+using kim::test::ProcessOutput;
+using kim::test::Run;
+
+namespace {
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A kim-agent on a free port, serving the peers' containerd with a fresh test PKI.
+struct Agent {
+  std::string pki;
+  std::unique_ptr<Daemon> daemon;
+  std::string address;
+
+  Agent() {
+    char dir_template[] = "/tmp/kim-agent-pki-XXXXXX";
+    pki = mkdtemp(dir_template);
+    const auto made = Run({"/bin/bash", KIM_SOURCE_DIR "/test/support/make-test-pki", pki});
+    REQUIRE(made.exit_code == 0);
+    daemon = std::make_unique<Daemon>(std::vector<std::string>{
+        KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--containerd-socket",
+        PeerEnv("KIM_TEST_CONTAINERD_SOCKET"), "--tlscacert", pki + "/ca.crt", "--tlscert",
+        pki + "/server.crt", "--tlskey", pki + "/server.key"});
+    const std::string line = daemon->WaitForLine("serving on port");
+    INFO(daemon->err());
+    REQUIRE(!line.empty());
+    address = "127.0.0.1:" + line.substr(line.find("port ") + 5, line.find(' ', line.find("port ") + 5) - line.find("port ") - 5);
+  }
+
+  ~Agent() {
+    daemon->Stop(SIGTERM);
+    Run({"/bin/rm", "-rf", pki});
+  }
+
+  // Runs kim against this agent as the client `client` ("client", "other-client" or "").
+  ProcessOutput Kim(std::vector<std::string> words, const std::string& client = "client") const {
+    std::vector<std::string> argv = {KIM_BINARY, "--agent-addr", address, "--tlscacert",
+                                     pki + "/ca.crt"};
+    if (!client.empty()) {
+      argv.insert(argv.end(), {"--tlscert", pki + "/" + client + ".crt", "--tlskey",
+                               pki + "/" + client + ".key"});
+    }
+    argv.insert(argv.end(), words.begin(), words.end());
+    // An empty Docker config, so the user's own credentials never leak into the test.
+    return Run(argv, "", {{"DOCKER_CONFIG", pki}, {"KIM_CONTAINERD_SOCKET", ""}});
+  }
+};
+
+std::string UniqueName() {
+  std::random_device random;
+  return "kim-cli-test-" + std::to_string(random() % 1000000);
+}
+
+}  // namespace
+
+TEST_CASE("kim through kim-agent: pull, images, tag, rmi", "[agent][cli]") {
+  Agent agent;
+  const std::string registry = PeerEnv("KIM_TEST_REGISTRY");
+  const std::string source = registry + "/hello:1";
+  const std::string mine = "localhost/" + UniqueName() + ":v1";
+
+  const auto pull = agent.Kim({"pull", source});
+  INFO(pull.out << pull.err);
+  REQUIRE(pull.exit_code == 0);
+  CHECK(Contains(pull.out, "1: Pulling from hello"));
+  CHECK(Contains(pull.out, "\n" + source + "\n"));
+
+  const auto tag = agent.Kim({"tag", source, mine});
+  INFO(tag.err);
+  REQUIRE(tag.exit_code == 0);
+
+  const auto images = agent.Kim({"images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"});
+  REQUIRE(images.exit_code == 0);
+  CHECK(Contains(images.out, source + " "));
+  CHECK(Contains(images.out, mine + " "));
+
+  const auto table = agent.Kim({"images"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.starts_with("IMAGE "));
+  CHECK(Contains(table.out, "hello"));
+
+  const auto rmi = agent.Kim({"rmi", mine});
+  INFO(rmi.err);
+  CHECK(rmi.exit_code == 0);
+  CHECK(Contains(rmi.out, "Untagged: " + mine));
+  const auto after = agent.Kim({"images", "--format", "{{.Repository}}:{{.Tag}}"});
+  CHECK_FALSE(Contains(after.out, mine));
+  CHECK(Contains(after.out, source));
+
+  const auto unknown = agent.Kim({"rmi", "localhost/" + UniqueName() + ":nope"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(Contains(unknown.err, "not found"));
+}
+
+TEST_CASE("kim-agent refuses clients without the right certificate", "[agent][tls]") {
+  Agent agent;
+  const auto anonymous = agent.Kim({"images"}, "");
+  CHECK(anonymous.exit_code == 1);
+  CHECK(Contains(anonymous.err, "cannot reach kim-agent at " + agent.address));
+  const auto stranger = agent.Kim({"images"}, "other-client");
+  CHECK(stranger.exit_code == 1);
+  CHECK(Contains(stranger.err, "cannot reach kim-agent at " + agent.address));
+  const auto friend_ = agent.Kim({"images"}, "client");
+  CHECK(friend_.exit_code == 0);
+}
