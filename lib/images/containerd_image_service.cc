@@ -105,7 +105,9 @@ class ContainerdImageService final : public ImageService {
       auth->set_password(options.credentials.password);
       auth->set_identity_token(options.credentials.identity_token);
       auth->set_registry_token(options.credentials.registry_token);
-      auth->set_server_address(reference.Domain());
+      // No server_address: CRI would compare it, as a URL, with the host it contacts
+      // ("registry-1.docker.io" for docker.io, the mirror with hosts.toml) and drop the
+      // credentials. CredentialsApply has already checked they are for this registry.
     }
 
     const absl::Time started = absl::Now();
