@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "apps/kim/cli/cxxopts.h"
+#include "kim/log.h"
 
 namespace kim::cli {
 namespace {
@@ -274,6 +275,11 @@ int Execute(Command& root, const std::vector<std::string>& argv, std::ostream& o
   if (invocation.flags.Bool("help")) {
     WriteHelp(command, out);
     return kExitOk;
+  }
+  if (invocation.flags.Bool("debug")) {
+    const std::string level = invocation.flags.String("debug-level");
+    SetLogVerbosity(level.empty() ? 0 : std::atoi(level.c_str()));
+    LogDebug(0, absl::StrCat("running \"", command.Path(), "\""));
   }
   // A word that is no subcommand, given to a command that takes no arguments of its own.
   const bool takes_args = command.run && command.args.max != 0;
