@@ -8,6 +8,7 @@
 #include "apps/kim/cli/cxxopts.h"
 #include "kim/agent_server.h"
 #include "kim/connect.h"
+#include "lib/images/lazy_image_service.h"
 #include "kim/version.h"
 
 namespace {
@@ -65,13 +66,11 @@ int main(int argc, char** argv) {
   }
 
   // The agent's whole job: the node containerd's images, through the same ImageService the CLI
-  // uses in local mode.
-  auto images = kim::ConnectImageService(kim::ConnectOptions{.containerd_socket = containerd_socket});
-  if (images.ok()) {
-    server_options.images = std::move(*images);
-  } else {
-    std::cerr << "kim-agent: WARNING: no image backend: " << images.status().message() << "\n";
-  }
+  // uses in local mode. Made on first use, so the agent starts (and recovers) even while
+  // containerd is not up: calls then answer "cannot reach containerd at ...".
+  server_options.images = kim::NewLazyImageService([containerd_socket] {
+    return kim::ConnectImageService(kim::ConnectOptions{.containerd_socket = containerd_socket});
+  });
 
   sigset_t signals = BlockShutdownSignals();
   auto server = kim::AgentServer::Start(server_options);

@@ -92,7 +92,8 @@ TEST_CASE("kim-agent refuses bad flags with exit 2", "[agent]") {
 }
 
 TEST_CASE("kim-agent serves health and Version in plaintext, stops on SIGTERM", "[agent]") {
-  Daemon agent({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0"});
+  Daemon agent({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--containerd-socket",
+                "/nonexistent/containerd.sock"});
   const int port = StartAgent(agent);
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
@@ -110,10 +111,13 @@ TEST_CASE("kim-agent serves health and Version in plaintext, stops on SIGTERM", 
     CHECK(version.git_commit() == kim::GitCommit());
   }
   {
-    // Image operations are not built yet: they must say so, not pretend.
+    // No containerd at the default socket here: image calls say so, and the agent stays up.
     grpc::ClientContext context;
     kim::agent::v1::ListResponse list;
-    CHECK(images->List(&context, {}, &list).error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    const grpc::Status status = images->List(&context, {}, &list);
+    CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+    CHECK(status.error_message().find("cannot reach containerd at unix:///nonexistent/") !=
+          std::string::npos);
   }
   // Like a CLI process that has exited: the connection is closed before the agent stops.
   images.reset();

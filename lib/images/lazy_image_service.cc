@@ -1,0 +1,71 @@
+// Backend created on first use, retried after failures.
+#include "lib/images/lazy_image_service.h"
+
+#include <mutex>
+
+namespace kim {
+namespace {
+
+class LazyImageService final : public ImageService {
+ public:
+  explicit LazyImageService(ImageServiceFactory factory) : factory_(std::move(factory)) {}
+
+  absl::StatusOr<std::vector<Image>> List(const ListOptions& options) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->List(options);
+  }
+  absl::StatusOr<Image> Status(const std::string& image) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Status(image);
+  }
+  absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Pull(image, options);
+  }
+  absl::StatusOr<std::string> Push(const std::string& image, const PushOptions& options) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Push(image, options);
+  }
+  absl::StatusOr<Image> Tag(const std::string& source,
+                            const std::vector<std::string>& targets) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Tag(source, targets);
+  }
+  std::vector<RemoveResult> Remove(const std::vector<std::string>& images, bool force) override {
+    auto backend = Backend();
+    if (backend.ok()) return (*backend)->Remove(images, force);
+    std::vector<RemoveResult> results;
+    for (const std::string& image : images) {
+      results.push_back({.image = image, .status = backend.status()});
+    }
+    return results;
+  }
+
+ private:
+  absl::StatusOr<ImageService*> Backend() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!backend_) {
+      auto made = factory_();
+      if (!made.ok()) return made.status();
+      backend_ = std::move(*made);
+    }
+    return backend_.get();
+  }
+
+  ImageServiceFactory factory_;
+  std::mutex mutex_;
+  std::shared_ptr<ImageService> backend_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageService> NewLazyImageService(ImageServiceFactory factory) {
+  return std::make_unique<LazyImageService>(std::move(factory));
+}
+
+}  // namespace kim
