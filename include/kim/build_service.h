@@ -4,11 +4,14 @@
 #define KIM_BUILD_SERVICE_H_
 
 #include <functional>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace kim {
 
@@ -34,7 +37,8 @@ struct BuildOutput {
 // Everything `kim build` can ask for. Defaults build ./Dockerfile in `context_dir` with no tag.
 struct BuildOptions {
   std::string context_dir;                  // the build context (a local directory)
-  std::string dockerfile;                   // path to the Dockerfile; empty = context/Dockerfile
+  std::string dockerfile;                   // path to the Dockerfile; empty = context/Dockerfile;
+                                            // "-" = dockerfile_content (read from stdin)
   std::string dockerfile_content;           // the Dockerfile's text when read from stdin (-f -)
   std::vector<std::string> tags;            // normalised names to give the image
   std::map<std::string, std::string> build_args;
@@ -49,35 +53,62 @@ struct BuildOptions {
   std::vector<BuildSecret> secrets;
   std::vector<BuildSsh> ssh;
   std::vector<BuildOutput> outputs;
+  // Export an (untagged) image even without tags or outputs, so that the build has an image ID
+  // (`-q`, `--iidfile`). Without tags, outputs or this, the build only fills the cache.
+  bool export_untagged = false;
 };
 
-// One line of build progress, already decoded from BuildKit's status stream.
+// One piece of build progress, already decoded from BuildKit's status stream. A step (vertex)
+// is reported again each time its state changes; the other kinds refer to a step by `vertex`.
 struct BuildEvent {
-  std::string vertex;   // digest of the step
-  std::string name;     // e.g. "[2/3] RUN make"
-  std::string log;      // output of the step, if this event carries any
-  bool started = false;
-  bool completed = false;
-  bool cached = false;
-  std::string error;    // the step's error, if it failed
+  enum class Kind {
+    kVertex,    // a step: name, inputs, cached/started/completed/error
+    kProgress,  // a sub-task of a step with a counter, e.g. "transferring context: 2.1MB"
+    kLog,       // output of a step (RUN's stdout/stderr)
+    kWarning,   // a build warning (e.g. a Dockerfile lint)
+  };
+  Kind kind = Kind::kVertex;
+  std::string vertex;                // digest of the step
+  std::string name;                  // kVertex: "[2/3] RUN make"; kProgress: its name/id;
+                                     // kWarning: the short message
+  std::vector<std::string> inputs;   // kVertex: digests of the steps it depends on
+  bool cached = false;               // kVertex: the result came from the cache
+  std::optional<absl::Time> started;    // kVertex, kProgress: when it started, if it has
+  std::optional<absl::Time> completed;  // kVertex, kProgress: when it ended, if it has
+  std::string error;                 // kVertex: the step's error, if it failed
+  std::string id;                    // kProgress: the sub-task's id (stable across updates)
+  int64_t current = 0;               // kProgress: units done (bytes, layers...)
+  int64_t total = 0;                 // kProgress: units in all; 0 = unknown
+  int stream = 0;                    // kLog: 1 stdout, 2 stderr
+  std::string log;                   // kLog: the bytes written; kWarning: details, one per line
+  std::string url;                   // kWarning: where the rule is documented
+  absl::Time timestamp;              // when the daemon recorded the event
 };
 
 // What a finished build produced.
 struct BuildResult {
   std::string image_id;         // config digest of the built image, "sha256:..." (if any)
   std::string manifest_digest;  // digest of the image manifest (if any)
+  std::map<std::string, std::string> exporter_response;  // everything the exporter answered
 };
 
-// A BuildKit daemon. Thread-compatible: one Build at a time per instance.
+// A BuildKit daemon. Thread-compatible: one Build at a time per instance; Cancel may be called
+// from any thread (e.g. a signal handler thread) while Build runs.
 class BuildService {
  public:
   virtual ~BuildService() = default;
 
-  // Runs one build, calling `on_event` for every progress event, and returns what it produced.
+  // Runs one build, calling `on_event` (from one thread at a time, not necessarily the caller's)
+  // for every progress event, and returns what it produced.
   // Returns InvalidArgument for bad options (missing Dockerfile, unreadable context), Cancelled
-  // when cancelled, Unavailable when the daemon cannot be reached or goes away.
+  // when cancelled, Unavailable when the daemon cannot be reached or goes away, and Unknown
+  // with the daemon's message ("failed to solve: ...") when the build itself fails.
   virtual absl::StatusOr<BuildResult> Build(const BuildOptions& options,
                                             const std::function<void(const BuildEvent&)>& on_event) = 0;
+
+  // Asks a running Build to stop: the daemon cancels the build and Build returns Cancelled.
+  // Does nothing when no build is running.
+  virtual void Cancel() = 0;
 };
 
 }  // namespace kim

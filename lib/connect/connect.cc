@@ -5,8 +5,12 @@
 #include "kim/connect.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "lib/images/containerd_image_service.h"
 #include "lib/connect/connect_agent.h"
+#include "lib/connect/connect_kube.h"
+#include "lib/images/agent_client.h"
+#include "lib/connect/connect_build.h"
 
 namespace kim {
 
@@ -15,23 +19,36 @@ absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectO
     return NewContainerdImageService(ContainerdOptions{.socket = options.containerd_socket});
   }
   if (!options.agent_addr.empty()) return ConnectAgent(options);
-  return absl::UnimplementedError(
-      "finding the builder through Kubernetes is not built yet in this version of kim; "
-      "image commands need a backend that is not available");
+  // Default: the kim-agent of the builder installed in the cluster.
+  auto builder = DiscoverBuilder(options);
+  if (!builder.ok()) return builder.status();
+  return NewAgentImageService(AgentClientOptions{
+      .address = absl::StrCat(builder->host, ":", builder->agent_port),
+      .ca_pem = builder->ca_pem,
+      .cert_pem = builder->cert_pem,
+      .key_pem = builder->key_pem});
 }
 
 absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectOptions& options) {
-  if (!options.buildkit_addr.empty()) {
-    return absl::UnimplementedError(
-        "the BuildKit client (--buildkit-addr) is not built yet in this version of kim");
-  }
-  return absl::UnimplementedError(
-      "building through the cluster's builder is not built yet in this version of kim");
+  if (!options.buildkit_addr.empty()) return ConnectBuild(options);
+  // Default: the buildkitd of the builder installed in the cluster, with the client
+  // certificate from its Secret (handed over as private temporary files, removed once read).
+  auto builder = DiscoverBuilder(options);
+  if (!builder.ok()) return builder.status();
+  auto files = WriteTlsFiles(*builder);
+  if (!files.ok()) return files.status();
+  ConnectOptions direct = options;
+  direct.buildkit_addr = absl::StrCat("tcp://", builder->host, ":", builder->buildkit_port);
+  direct.tls_ca_cert = files->dir + "/ca.pem";
+  direct.tls_cert = files->dir + "/cert.pem";
+  direct.tls_key = files->dir + "/key.pem";
+  return ConnectBuild(direct);
 }
 
-absl::StatusOr<std::unique_ptr<Installer>> NewInstaller(const ConnectOptions&) {
-  return absl::UnimplementedError(
-      "the Kubernetes installer is not built yet in this version of kim");
+absl::StatusOr<std::unique_ptr<Installer>> NewInstaller(const ConnectOptions& options) {
+  auto client = ConnectKube(options);
+  if (!client.ok()) return client.status();
+  return kube::NewKubeInstaller(*std::move(client), options.namespace_name);
 }
 
 }  // namespace kim

@@ -1,6 +1,14 @@
 // `kim image build` / `kim build`: checks the context and every flag, then hands the build to
 // the BuildService.
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include <fstream>
 #include <iostream>
@@ -10,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "apps/kim/commands/build_flags.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/output/build_progress.h"
+#include "apps/kim/output/progress_printer.h"
 
 namespace kim::cli {
 namespace {
@@ -40,6 +50,7 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
   }
   const std::string file = flags.String("file");
   if (file == "-") {
+    options.dockerfile = "-";
     options.dockerfile_content.assign(std::istreambuf_iterator<char>(std::cin),
                                       std::istreambuf_iterator<char>());
   } else {
@@ -97,19 +108,92 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
   return options;
 }
 
+// Blocks SIGINT/SIGTERM in every thread started from here on and turns them into a
+// cancellation of the running build (a second Ctrl-C exits at once).
+class InterruptWatcher {
+ public:
+  explicit InterruptWatcher(std::function<void()> on_interrupt) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR2);  // wakes the watcher up at the end
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this, on_interrupt = std::move(on_interrupt)] {
+      while (true) {
+        int signal = 0;
+        if (sigwait(&set_, &signal) != 0 || signal == SIGUSR2) return;
+        if (interrupted_.exchange(true)) _exit(kExitInterrupted);
+        on_interrupt();
+      }
+    });
+  }
+  ~InterruptWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  bool interrupted() const { return interrupted_; }
+
+  static constexpr int kExitInterrupted = 130;
+
+ private:
+  sigset_t set_, old_;
+  std::atomic<bool> interrupted_{false};
+  std::thread thread_;
+};
+
 int RunBuild(Invocation& invocation) {
   absl::StatusOr<BuildOptions> options = BuildOptionsFrom(invocation);
   if (!options.ok()) return ReportError(invocation, options.status());
   if (invocation.flags.Bool("squash")) {
     *invocation.err << "WARNING: --squash is not supported by the BuildKit backend; ignored\n";
   }
+  const bool quiet = invocation.flags.Bool("quiet");
+  const std::string iidfile = invocation.flags.String("iidfile");
+  options->export_untagged = quiet || !iidfile.empty();
+
+  std::mutex service_mu;
+  BuildService* running = nullptr;
+  InterruptWatcher watcher([&] {
+    std::lock_guard lock(service_mu);
+    if (running != nullptr) running->Cancel();
+  });
   auto service = ConnectBuildService(ConnectOptionsFrom(invocation.flags));
   if (!service.ok()) return ReportError(invocation, service.status());
-  auto result = (*service)->Build(*options, [](const BuildEvent&) {});
+  {
+    std::lock_guard lock(service_mu);
+    running = service->get();
+  }
+  const BuildProgress::Mode mode =
+      quiet ? BuildProgress::Mode::kQuiet
+            : BuildProgress::ModeFor(invocation.flags.String("progress"), IsTerminal(STDERR_FILENO));
+  absl::StatusOr<BuildResult> result;
+  {
+    BuildProgress progress(*invocation.err, mode);
+    if (!watcher.interrupted()) {
+      result = (*service)->Build(*options, [&](const BuildEvent& event) { progress.Update(event); });
+    } else {
+      result = absl::CancelledError("build cancelled");
+    }
+    progress.Finish();
+  }
+  {
+    std::lock_guard lock(service_mu);
+    running = nullptr;
+  }
+  if (watcher.interrupted() || absl::IsCancelled(result.status())) {
+    *invocation.err << "ERROR: build cancelled\n";
+    return InterruptWatcher::kExitInterrupted;
+  }
   if (!result.ok()) return ReportError(invocation, result.status());
-  if (invocation.flags.Bool("quiet")) *invocation.out << result->image_id << "\n";
-  if (const std::string iidfile = invocation.flags.String("iidfile"); !iidfile.empty()) {
-    std::ofstream(iidfile) << result->image_id;
+  if (quiet) *invocation.out << result->image_id << "\n";
+  if (!iidfile.empty()) {
+    std::ofstream file(iidfile);
+    file << result->image_id;
+    if (!file) {
+      return ReportError(invocation, absl::InvalidArgumentError(absl::StrCat(
+                                         "cannot write --iidfile \"", iidfile, "\"")));
+    }
   }
   return kExitOk;
 }

@@ -1,0 +1,408 @@
+// BuildKitService: one build = a session tunnel (opened first), Control.Status on its own thread
+// and a blocking Control.Solve; the session is closed after Solve returns and the status stream
+// drains by itself.
+#include "lib/build/buildkit_client.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "lib/build/attachables.h"
+#include "lib/build/session_tunnel.h"
+#include "lib/build/status_events.h"
+#include "moby/buildkit/v1/control.grpc.pb.h"
+
+namespace kim::build {
+namespace {
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// A temporary directory removed with its content when this goes away.
+class TempDir {
+ public:
+  TempDir() = default;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(path_, ignored);
+    }
+  }
+  absl::Status Create() {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/kim-dockerfile-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
+    }
+    path_ = pattern;
+    return absl::OkStatus();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Absolute(const std::string& path) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  return abs.lexically_normal().string();
+}
+
+class BuildKitService final : public BuildService {
+ public:
+  BuildKitService(std::string address, std::shared_ptr<grpc::Channel> channel)
+      : address_(std::move(address)),
+        channel_(std::move(channel)),
+        control_(moby::buildkit::v1::Control::NewStub(channel_)) {}
+
+  void Cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    if (solve_context_ != nullptr) solve_context_->TryCancel();
+  }
+
+  absl::StatusOr<BuildResult> Build(const BuildOptions& options,
+                                    const std::function<void(const BuildEvent&)>& on_event) override {
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = false;
+    }
+    // The local directories the daemon will pull.
+    const std::string context_arg = options.context_dir.empty() ? "." : options.context_dir;
+    char resolved[PATH_MAX];
+    struct stat st {};
+    if (realpath(context_arg.c_str(), resolved) == nullptr || stat(resolved, &st) != 0 ||
+        !S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unable to prepare context: path \"", context_arg, "\" not found"));
+    }
+    const std::string context_dir = resolved;
+    TempDir stdin_dir;
+    std::string dockerfile_dir, dockerfile_name;
+    if (options.dockerfile == "-" || (options.dockerfile.empty() && !options.dockerfile_content.empty())) {
+      if (absl::Status status = stdin_dir.Create(); !status.ok()) return status;
+      std::ofstream(stdin_dir.path() + "/Dockerfile", std::ios::binary) << options.dockerfile_content;
+      dockerfile_dir = stdin_dir.path();
+      dockerfile_name = "Dockerfile";
+    } else {
+      const std::string path =
+          options.dockerfile.empty() ? context_dir + "/Dockerfile" : Absolute(options.dockerfile);
+      struct stat dst {};
+      if (stat(path.c_str(), &dst) != 0 || !S_ISREG(dst.st_mode) || access(path.c_str(), R_OK) != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unable to prepare context: cannot read Dockerfile \"",
+            options.dockerfile.empty() ? context_arg + "/Dockerfile" : options.dockerfile, "\": ",
+            std::strerror(errno == 0 ? ENOENT : errno)));
+      }
+      const std::filesystem::path p(path);
+      dockerfile_dir = p.parent_path().string();
+      dockerfile_name = p.filename().string();
+    }
+    auto plan = PlanSolve(options, dockerfile_name);
+    if (!plan.ok()) return plan.status();
+
+    const std::string ref = NewIdentifier();
+    const std::string session_id = NewIdentifier();
+    std::vector<std::unique_ptr<grpc::Service>> services;
+    std::vector<std::string> methods;
+    auto add = [&](std::unique_ptr<grpc::Service> service, std::vector<std::string> names) {
+      services.push_back(std::move(service));
+      methods.insert(methods.end(), names.begin(), names.end());
+    };
+    add(NewFileSyncService({{"context", context_dir}, {"dockerfile", dockerfile_dir}}),
+        FileSyncMethods());
+    add(NewHealthService(), HealthMethods());
+    add(NewAuthService(), AuthMethods());
+    if (!options.secrets.empty()) add(NewSecretsService(options.secrets), SecretsMethods());
+    if (!plan->output_directory.empty() || !plan->output_file.empty()) {
+      add(NewFileSendService({.directory = plan->output_directory, .file = plan->output_file}),
+          FileSendMethods());
+    }
+    auto tunnel = SessionTunnel::Open(control_.get(), session_id, "kim", std::move(services), methods);
+    if (!tunnel.ok()) return tunnel.status();
+
+    // Progress.
+    grpc::ClientContext status_context;
+    std::mutex status_mu;
+    std::condition_variable status_cv;
+    bool status_done = false;
+    std::thread status_thread([&] {
+      moby::buildkit::v1::StatusRequest request;
+      request.set_ref(ref);
+      auto reader = control_->Status(&status_context, request);
+      moby::buildkit::v1::StatusResponse response;
+      while (reader->Read(&response)) {
+        for (const BuildEvent& event : DecodeStatus(response)) on_event(event);
+      }
+      reader->Finish();
+      std::lock_guard lock(status_mu);
+      status_done = true;
+      status_cv.notify_all();
+    });
+
+    // The build.
+    moby::buildkit::v1::SolveRequest request;
+    request.set_ref(ref);
+    request.set_session(session_id);
+    request.set_frontend("dockerfile.v0");
+    for (const auto& [k, v] : plan->frontend_attrs) (*request.mutable_frontendattrs())[k] = v;
+    if (!plan->exporter.empty()) {
+      request.set_exporter(plan->exporter);
+      for (const auto& [k, v] : plan->exporter_attrs) (*request.mutable_exporterattrs())[k] = v;
+    }
+    // Always present: buildkitd v0.17 dereferences SolveRequest.Cache unconditionally and
+    // crashes (nil pointer) when it is missing.
+    request.mutable_cache();
+    for (const std::string& image : plan->cache_imports) {
+      auto* entry = request.mutable_cache()->add_imports();
+      entry->set_type("registry");
+      (*entry->mutable_attrs())["ref"] = image;
+    }
+    moby::buildkit::v1::SolveResponse response;
+    grpc::Status solved;
+    {
+      grpc::ClientContext solve_context;
+      bool cancelled_early;
+      {
+        std::lock_guard lock(mu_);
+        cancelled_early = cancelled_;
+        solve_context_ = &solve_context;
+      }
+      if (cancelled_early) {
+        solved = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+      } else {
+        solved = control_->Solve(&solve_context, request, &response);
+      }
+      std::lock_guard lock(mu_);
+      solve_context_ = nullptr;
+    }
+    (*tunnel)->Close();
+    {
+      std::unique_lock lock(status_mu);
+      if (!status_cv.wait_for(lock, std::chrono::seconds(3), [&] { return status_done; })) {
+        status_context.TryCancel();
+      }
+    }
+    status_thread.join();
+
+    if (!solved.ok()) {
+      bool cancelled;
+      {
+        std::lock_guard lock(mu_);
+        cancelled = cancelled_;
+      }
+      if (cancelled) return absl::CancelledError("build cancelled");
+      if (solved.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        return absl::UnavailableError(absl::StrCat("cannot reach buildkitd at ", address_, ": ",
+                                                   solved.error_message()));
+      }
+      return absl::UnknownError(absl::StrCat("failed to solve: ", solved.error_message()));
+    }
+    BuildResult result;
+    result.exporter_response.insert(response.exporterresponse().begin(),
+                                    response.exporterresponse().end());
+    if (auto it = result.exporter_response.find("containerimage.config.digest");
+        it != result.exporter_response.end()) {
+      result.image_id = it->second;
+    }
+    if (auto it = result.exporter_response.find("containerimage.digest");
+        it != result.exporter_response.end()) {
+      result.manifest_digest = it->second;
+    }
+    return result;
+  }
+
+ private:
+  const std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<moby::buildkit::v1::Control::Stub> control_;
+  std::mutex mu_;
+  grpc::ClientContext* solve_context_ = nullptr;
+  bool cancelled_ = false;
+};
+
+}  // namespace
+
+std::string NewIdentifier() {
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::random_device device;
+  std::mt19937_64 engine((static_cast<uint64_t>(device()) << 32) ^ device());
+  std::uniform_int_distribution<int> pick(0, 35);
+  std::string id;
+  for (int i = 0; i < 25; ++i) id += kAlphabet[pick(engine)];
+  return id;
+}
+
+absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name) {
+  SolvePlan plan;
+  auto& attrs = plan.frontend_attrs;
+  attrs["filename"] = dockerfile_name;
+  if (!options.target.empty()) attrs["target"] = options.target;
+  for (const auto& [k, v] : options.build_args) attrs["build-arg:" + k] = v;
+  for (const auto& [k, v] : options.labels) attrs["label:" + k] = v;
+  if (!options.platforms.empty()) attrs["platform"] = absl::StrJoin(options.platforms, ",");
+  if (options.no_cache) attrs["no-cache"] = "";
+  if (options.pull) attrs["image-resolve-mode"] = "pull";
+  if (!options.add_hosts.empty()) attrs["add-hosts"] = absl::StrJoin(options.add_hosts, ",");
+  for (const std::string& value : options.cache_from) {
+    std::string ref = value;
+    if (absl::StrContains(value, "=")) {
+      ref.clear();
+      for (absl::string_view field : absl::StrSplit(value, ',')) {
+        std::pair<std::string, std::string> kv = absl::StrSplit(field, absl::MaxSplits('=', 1));
+        if (kv.first == "type" && kv.second != "registry") {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--cache-from type \"", kv.second, "\" is not supported (registry only)"));
+        }
+        if (kv.first == "ref") ref = kv.second;
+      }
+      if (ref.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("--cache-from \"", value, "\" has no ref"));
+      }
+    }
+    if (std::find(plan.cache_imports.begin(), plan.cache_imports.end(), ref) ==
+        plan.cache_imports.end()) {
+      plan.cache_imports.push_back(ref);
+    }
+  }
+  if (!plan.cache_imports.empty()) {
+    std::vector<std::string> entries;
+    for (const std::string& ref : plan.cache_imports) {
+      entries.push_back(absl::StrCat(R"({"Type":"registry","Attrs":{"ref":)", JsonString(ref), "}}"));
+    }
+    attrs["cache-imports"] = absl::StrCat("[", absl::StrJoin(entries, ","), "]");
+  }
+
+  if (options.outputs.size() > 1) {
+    return absl::InvalidArgumentError("only one --output is supported");
+  }
+  std::vector<std::string> names = options.tags;
+  bool push = options.push;
+  if (!options.outputs.empty()) {
+    const BuildOutput& output = options.outputs.front();
+    std::map<std::string, std::string> out_attrs = output.attrs;
+    std::string type = output.type;
+    if (type == "registry") {
+      type = "image";
+      push = true;
+    }
+    if (type == "image") {
+      if (auto it = out_attrs.find("name"); it != out_attrs.end()) {
+        for (absl::string_view name : absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+          names.emplace_back(name);
+        }
+        out_attrs.erase(it);
+      }
+      if (auto it = out_attrs.find("push"); it != out_attrs.end()) {
+        push = push || it->second == "true" || it->second.empty();
+        out_attrs.erase(it);
+      }
+      plan.exporter_attrs = out_attrs;
+    } else {
+      if (push) return absl::InvalidArgumentError("--push works only with an image output");
+      auto dest = out_attrs.find("dest");
+      if (dest == out_attrs.end() || dest->second.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("output type \"", type, "\" needs dest=<path>"));
+      }
+      if (type == "local") {
+        plan.output_directory = Absolute(dest->second);
+      } else if (type == "tar" || type == "oci" || type == "docker") {
+        if (auto tar = out_attrs.find("tar"); tar != out_attrs.end() && tar->second == "false") {
+          return absl::UnimplementedError(
+              absl::StrCat("output type \"", type, "\" with tar=false is not supported"));
+        }
+        plan.output_file = dest->second == "-" ? "-" : Absolute(dest->second);
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", type, "\""));
+      }
+      out_attrs.erase(dest);
+      if ((type == "oci" || type == "docker") && !names.empty() && !out_attrs.contains("name")) {
+        out_attrs["name"] = absl::StrJoin(names, ",");
+      }
+      plan.exporter = type;
+      plan.exporter_attrs = out_attrs;
+      return plan;
+    }
+  }
+  if (!names.empty()) {
+    plan.exporter = "image";
+    plan.exporter_attrs["name"] = absl::StrJoin(names, ",");
+    plan.exporter_attrs["name-canonical"] = "";
+    if (push) plan.exporter_attrs["push"] = "true";
+  } else if (!plan.exporter_attrs.empty() || !options.outputs.empty() || options.export_untagged) {
+    plan.exporter = "image";
+  }
+  return plan;
+}
+
+absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitOptions& options) {
+  std::string target = options.address;
+  bool unix_socket = false;
+  if (absl::StartsWith(target, "unix://")) {
+    unix_socket = true;
+  } else if (absl::StartsWith(target, "tcp://")) {
+    target = target.substr(6);
+  } else if (absl::StrContains(target, "://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unsupported BuildKit address \"", options.address, "\" (use unix://PATH or tcp://HOST:PORT)"));
+  }
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  if (target.empty()) return absl::InvalidArgumentError("empty BuildKit address");
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);  // error trailers carry stacks
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  const bool tls = !options.ca_pem.empty() || !options.cert_pem.empty() || !options.key_pem.empty();
+  if (tls && !unix_socket) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.ca_pem;
+    ssl.pem_cert_chain = options.cert_pem;
+    ssl.pem_private_key = options.key_pem;
+    credentials = grpc::SslCredentials(ssl);
+    if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  auto channel = grpc::CreateCustomChannel(target, credentials, args);
+  return std::unique_ptr<BuildService>(new BuildKitService(options.address, channel));
+}
+
+}  // namespace kim::build

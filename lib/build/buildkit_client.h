@@ -1,0 +1,45 @@
+// The BuildService over a buildkitd: Control.Solve with the dockerfile.v0 frontend, run together
+// with Control.Status and the session tunnel.
+#ifndef KIM_LIB_BUILD_BUILDKIT_CLIENT_H_
+#define KIM_LIB_BUILD_BUILDKIT_CLIENT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "kim/build_service.h"
+
+namespace kim::build {
+
+// How to reach buildkitd.
+struct BuildKitOptions {
+  // "unix:///run/buildkit/buildkitd.sock", "tcp://host:port" or "host:port".
+  std::string address;
+  // PEM contents for mutual TLS over TCP; all empty = plaintext.
+  std::string ca_pem, cert_pem, key_pem;
+  // The name the server certificate must carry, when it differs from the dialled host.
+  std::string server_name;
+};
+
+// Returns a BuildService for the daemon (the connection is made lazily; an unreachable daemon
+// shows up as Unavailable from Build). InvalidArgument for an address it cannot use.
+absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitOptions& options);
+
+// The SolveRequest fields kim derives from BuildOptions (exposed for unit tests).
+struct SolvePlan {
+  std::map<std::string, std::string> frontend_attrs;
+  std::string exporter;                                 // "" = no export (cache only)
+  std::map<std::string, std::string> exporter_attrs;
+  std::string output_directory;                         // type=local dest
+  std::string output_file;                              // tar/oci/docker dest ("-" = stdout)
+  std::vector<std::string> cache_imports;               // registry refs
+};
+absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name);
+
+// A random BuildKit-style identifier (25 characters of [0-9a-z]).
+std::string NewIdentifier();
+
+}  // namespace kim::build
+
+#endif  // KIM_LIB_BUILD_BUILDKIT_CLIENT_H_
