@@ -3,7 +3,9 @@
 #ifndef KIM_INSTALLER_H_
 #define KIM_INSTALLER_H_
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,19 +29,29 @@ struct InstallOptions {
   std::string containerd_socket;   // empty = detected from the node's runtime
   std::string containerd_volume;   // empty = detected from the node's runtime
   absl::Duration timeout = absl::Minutes(5);
+  // Receives one line per step and, while waiting, a progress line on every change (no
+  // newline). Null = silent.
+  std::function<void(std::string_view)> progress;
 };
 
 // Options for Installer::Uninstall.
 struct UninstallOptions {
   bool force = false;  // delete the namespace even if kim did not create it
+  absl::Duration timeout = absl::Minutes(5);  // for everything to be gone
+  std::function<void(std::string_view)> progress;
 };
 
 // What `kim system info` shows.
 struct BuilderInfo {
+  std::string namespace_name;
   std::vector<std::string> nodes;  // builder node names
+  std::string buildkit_image;
+  std::string agent_image;
+  int desired = 0;                 // DaemonSet status: pods that should run
+  int ready = 0;                   // and pods that are ready
   std::string buildkit_endpoint;   // host:port
   std::string agent_endpoint;      // host:port
-  std::string buildkit_version;
+  std::string buildkit_version;    // the image tags as installed
   std::string agent_version;
   absl::Time certificate_expiry = absl::InfinitePast();
 };
@@ -52,6 +64,15 @@ struct LoginOptions {
 };
 
 // Manages kim's objects in one namespace of one cluster. Thread-compatible.
+//
+// Install creates, in the namespace (default kube-image): the Namespace (labelled
+// app.kubernetes.io/managed-by=kim when kim creates it), the ServiceAccount "builder" (no token
+// automount), the Secrets kim-tls-ca (CA certificate and key: never mounted by any pod),
+// kim-tls-server (mounted by the builder pod) and kim-tls-client (read by the CLI), the headless
+// Service "builder" with Endpoints that kim writes (the node's address), and the DaemonSet
+// "builder"; and it labels the builder node node-role.kubernetes.io/builder=true. Running it again
+// changes nothing unless something differs (then only that is updated; server certificates are
+// renewed when the builder node's addresses change or expiry is within 30 days).
 class Installer {
  public:
   virtual ~Installer() = default;

@@ -1,11 +1,13 @@
 // `kim system` (alias `builder`): install, uninstall, info, login and logout of the builder.
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <ostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "apps/kim/commands/common.h"
 
@@ -46,9 +48,15 @@ absl::StatusOr<InstallOptions> InstallOptionsFrom(const FlagValues& flags) {
   return options;
 }
 
+// Step lines of the installer go to stderr, like the original's log lines.
+std::function<void(std::string_view)> ProgressTo(std::ostream* err) {
+  return [err](std::string_view line) { *err << line << "\n" << std::flush; };
+}
+
 int RunInstall(Invocation& invocation) {
   auto options = InstallOptionsFrom(invocation.flags);
   if (!options.ok()) return ReportError(invocation, options.status());
+  options->progress = ProgressTo(invocation.err);
   auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
   if (!installer.ok()) return ReportError(invocation, installer.status());
   if (absl::Status status = (*installer)->Install(*options); !status.ok()) {
@@ -60,7 +68,8 @@ int RunInstall(Invocation& invocation) {
 int RunUninstall(Invocation& invocation) {
   auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
   if (!installer.ok()) return ReportError(invocation, installer.status());
-  UninstallOptions options{.force = invocation.flags.Bool("force")};
+  UninstallOptions options{.force = invocation.flags.Bool("force"),
+                           .progress = ProgressTo(invocation.err)};
   if (absl::Status status = (*installer)->Uninstall(options); !status.ok()) {
     return ReportError(invocation, status);
   }
@@ -72,6 +81,23 @@ int RunInfo(Invocation& invocation) {
   if (!installer.ok()) return ReportError(invocation, installer.status());
   auto info = (*installer)->Info();
   if (!info.ok()) return ReportError(invocation, info.status());
+  std::ostream& out = *invocation.out;
+  auto endpoint = [](const std::string& address) {
+    return address.empty() ? std::string(" (no endpoint yet)") : absl::StrCat(" at ", address);
+  };
+  out << "Namespace:     " << info->namespace_name << "\n";
+  out << "Builder node:  " << (info->nodes.empty() ? "(none labelled)" : absl::StrJoin(info->nodes, ", "))
+      << "\n";
+  out << "Ready:         " << info->ready << "/" << info->desired << "\n";
+  out << "BuildKit:      " << info->buildkit_version << " (" << info->buildkit_image << ")"
+      << endpoint(info->buildkit_endpoint) << "\n";
+  out << "Agent:         " << info->agent_version << " (" << info->agent_image << ")"
+      << endpoint(info->agent_endpoint) << "\n";
+  if (info->certificate_expiry != absl::InfinitePast()) {
+    out << "Certificate:   expires "
+        << absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", info->certificate_expiry, absl::UTCTimeZone())
+        << " (in " << absl::ToInt64Hours(info->certificate_expiry - absl::Now()) / 24 << " days)\n";
+  }
   return kExitOk;
 }
 

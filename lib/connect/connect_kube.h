@@ -1,0 +1,37 @@
+// Reaching the cluster: a Kubernetes client from the CLI's options, and the builder found
+// through it (address, ports, client certificate).
+#ifndef KIM_LIB_CONNECT_CONNECT_KUBE_H_
+#define KIM_LIB_CONNECT_CONNECT_KUBE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "kim/connect.h"
+#include "lib/kube/client.h"
+#include "lib/kube/installer.h"
+
+namespace kim {
+
+// Loads the kubeconfig the options select (client-go rules) and returns a client for it.
+absl::StatusOr<std::shared_ptr<kube::Client>> ConnectKube(const ConnectOptions& options);
+
+// Finds the installed builder through the options' cluster and namespace.
+absl::StatusOr<kube::BuilderEndpoint> DiscoverBuilder(const ConnectOptions& options);
+
+// A private temporary directory holding ca.pem, cert.pem and key.pem (mode 0600) of a
+// discovered builder, for clients that take file paths; removed with the object.
+class TlsFiles {
+ public:
+  explicit TlsFiles(std::string dir) : dir(std::move(dir)) {}
+  ~TlsFiles();
+  TlsFiles(TlsFiles&& other) noexcept : dir(std::move(other.dir)) { other.dir.clear(); }
+  TlsFiles(const TlsFiles&) = delete;
+  TlsFiles& operator=(const TlsFiles&) = delete;
+  std::string dir;
+};
+absl::StatusOr<TlsFiles> WriteTlsFiles(const kube::BuilderEndpoint& builder);
+
+}  // namespace kim
+
+#endif  // KIM_LIB_CONNECT_CONNECT_KUBE_H_

@@ -1,0 +1,685 @@
+// The Kubernetes Installer: install / uninstall / info / login / logout of kim's builder.
+#include "lib/kube/installer.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "kim/version.h"
+#include "lib/kube/installer_objects.h"
+#include "lib/kube/pki.h"
+
+namespace kim::kube {
+namespace {
+
+constexpr absl::Duration kRenewBefore = absl::Hours(24 * 30);
+constexpr absl::Duration kCaValidity = absl::Hours(24 * 3650);
+constexpr absl::Duration kLeafValidity = absl::Hours(24 * 365);
+
+using Progress = std::function<void(std::string_view)>;
+
+void Say(const Progress& progress, const std::string& line) {
+  if (progress) progress(line);
+}
+
+std::string DecodedField(const Json& secret, const char* key) {
+  std::string decoded;
+  absl::Base64Unescape(JsonString(secret, {"data", key}), &decoded);
+  return decoded;
+}
+
+std::string Label(const Json& object, const std::string& key) {
+  const Json* labels = JsonAt(object, {"metadata", "labels"});
+  if (labels == nullptr || !labels->is_object() || !labels->has_field(key)) return "";
+  const Json& value = labels->at(key);
+  return value.is_string() ? value.as_string() : "";
+}
+
+absl::Status IgnoreNotFound(absl::Status status) {
+  return absl::IsNotFound(status) ? absl::OkStatus() : status;
+}
+
+// The node chosen for the builder.
+struct BuilderNode {
+  std::string name;
+  std::string address;               // InternalIP, else ExternalIP
+  std::vector<std::string> ips;      // every InternalIP/ExternalIP
+  std::vector<std::string> hostnames;
+  std::string runtime_version;
+};
+
+BuilderNode ReadNode(const Json& node) {
+  BuilderNode out;
+  out.name = JsonString(node, {"metadata", "name"});
+  out.runtime_version = JsonString(node, {"status", "nodeInfo", "containerRuntimeVersion"});
+  out.hostnames.push_back(out.name);
+  const Json* addresses = JsonAt(node, {"status", "addresses"});
+  std::string external;
+  if (addresses != nullptr && addresses->is_array()) {
+    for (const Json& address : addresses->as_array()) {
+      const std::string type = JsonString(address, {"type"});
+      const std::string value = JsonString(address, {"address"});
+      if (type == "InternalIP" || type == "ExternalIP") {
+        out.ips.push_back(value);
+        if (type == "InternalIP" && out.address.empty()) out.address = value;
+        if (type == "ExternalIP" && external.empty()) external = value;
+      } else if (type == "Hostname" || type == "InternalDNS" || type == "ExternalDNS") {
+        if (std::find(out.hostnames.begin(), out.hostnames.end(), value) == out.hostnames.end()) {
+          out.hostnames.push_back(value);
+        }
+      }
+    }
+  }
+  if (out.address.empty()) out.address = external;
+  return out;
+}
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+class KubeInstaller : public Installer {
+ public:
+  KubeInstaller(std::shared_ptr<Client> client, std::string ns)
+      : client_(std::move(client)), ns_(std::move(ns)) {}
+
+  absl::Status Install(const InstallOptions& options) override {
+    absl::Status status = DoInstall(options);
+    if (!status.ok() && options.no_fail) {
+      Say(options.progress, absl::StrCat("WARNING: ", status.message()));
+      return absl::OkStatus();
+    }
+    return status;
+  }
+
+  absl::Status Uninstall(const UninstallOptions& options) override;
+  absl::StatusOr<BuilderInfo> Info() override;
+  absl::Status Login(const LoginOptions& options) override;
+  absl::Status Logout(const std::string& server) override;
+
+ private:
+  absl::Status DoInstall(const InstallOptions& options);
+  absl::StatusOr<BuilderNode> SelectNode(const InstallOptions& options);
+  absl::Status LabelNodes(const BuilderNode& node, const Progress& progress);
+  absl::Status EnsureNamespace();
+  // Creates `desired`, or updates the stored object when its content hash differs. Returns
+  // whether anything was written.
+  absl::StatusOr<bool> Ensure(const Resource& resource, Json desired);
+  // Loads or (re)generates the PKI; returns the server certificate's checksum.
+  absl::StatusOr<std::string> EnsurePki(const BuilderNode& node, const InstallOptions& options);
+  absl::Status WaitGone(const Resource& resource, const std::string& ns, const std::string& name,
+                        absl::Time deadline, const Progress& progress);
+  absl::Status WaitReady(const BuilderNode& node, const InstallOptions& options,
+                         absl::Time deadline);
+
+  std::shared_ptr<Client> client_;
+  std::string ns_;
+};
+
+absl::StatusOr<BuilderNode> KubeInstaller::SelectNode(const InstallOptions& options) {
+  auto nodes = client_->List(kNodes, "", {.label_selector = options.selector});
+  if (!nodes.ok()) return nodes.status();
+  const Json* items = JsonAt(*nodes, {"items"});
+  if (items == nullptr || !items->is_array() || items->size() == 0) {
+    if (options.selector.empty()) return absl::FailedPreconditionError("the cluster has no nodes");
+    return absl::FailedPreconditionError(
+        absl::StrCat("failed to select any nodes: none matches --selector \"", options.selector, "\""));
+  }
+  if (items->size() > 1) {
+    std::vector<std::string> names;
+    for (const Json& item : items->as_array()) names.push_back(JsonString(item, {"metadata", "name"}));
+    return absl::FailedPreconditionError(absl::StrCat(
+        items->size(), " nodes match (", absl::StrJoin(names, ", "),
+        "): kim runs one builder node; choose it with --selector kubernetes.io/hostname=", names[0]));
+  }
+  BuilderNode node = ReadNode(items->at(0));
+  if (node.address.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("node \"", node.name, "\" reports no InternalIP or ExternalIP address"));
+  }
+  return node;
+}
+
+absl::Status KubeInstaller::LabelNodes(const BuilderNode& node, const Progress& progress) {
+  // Nodes labelled by an earlier install with another selector lose the role.
+  auto labelled = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
+  if (!labelled.ok()) return labelled.status();
+  bool has_label = false;
+  for (const Json& item : labelled->at("items").as_array()) {
+    const std::string name = JsonString(item, {"metadata", "name"});
+    if (name == node.name) {
+      has_label = Label(item, kBuilderNodeLabel) == "true";
+      continue;
+    }
+    Say(progress, absl::StrCat("Removing node-role `builder` from node `", name, "`"));
+    Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":null}}})"));
+    if (auto s = client_->MergePatch(kNodes, "", name, patch); !s.ok()) return s.status();
+  }
+  if (has_label) return absl::OkStatus();
+  Say(progress, absl::StrCat("Applying node-role `builder` to node `", node.name, "`"));
+  Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":"true"}}})"));
+  return client_->MergePatch(kNodes, "", node.name, patch).status();
+}
+
+absl::Status KubeInstaller::EnsureNamespace() {
+  auto existing = client_->Get(kNamespaces, "", ns_);
+  if (existing.ok()) {
+    if (JsonAt(*existing, {"metadata", "deletionTimestamp"}) != nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "namespace \"", ns_, "\" is being deleted; wait until it is gone and install again"));
+    }
+    return absl::OkStatus();  // not ours to relabel: uninstall will leave it in place
+  }
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  auto created = client_->Create(kNamespaces, "", NamespaceObject(ns_));
+  if (absl::IsAlreadyExists(created.status())) return absl::OkStatus();
+  return created.status();
+}
+
+absl::StatusOr<bool> KubeInstaller::Ensure(const Resource& resource, Json desired) {
+  const std::string hash = HashJson(desired);
+  Json& metadata = desired["metadata"];
+  if (!metadata.has_field("annotations")) metadata["annotations"] = Json::object();
+  metadata["annotations"][kSpecHashAnnotation] = Json::string(hash);
+  const std::string name = JsonString(desired, {"metadata", "name"});
+  bool wrote = false;
+  auto stored = client_->CreateOrUpdate(
+      resource, ns_, name, [&](std::optional<Json>& object) -> absl::StatusOr<bool> {
+        if (!object) {
+          object = desired;
+          wrote = true;
+          return true;
+        }
+        const Json* annotations = JsonAt(*object, {"metadata", "annotations"});
+        if (annotations != nullptr && annotations->is_object() &&
+            annotations->has_field(kSpecHashAnnotation) &&
+            annotations->at(kSpecHashAnnotation).is_string() &&
+            annotations->at(kSpecHashAnnotation).as_string() == hash) {
+          return false;
+        }
+        // Replace our content, keep what the server and others own (uid, resourceVersion,
+        // other labels and annotations).
+        for (const auto& [key, value] : desired.as_object()) {
+          if (key != "metadata") (*object)[key] = value;
+        }
+        Json& meta = (*object)["metadata"];
+        for (const char* field : {"labels", "annotations"}) {
+          if (!meta.has_field(field) || !meta.at(field).is_object()) meta[field] = Json::object();
+          for (const auto& [key, value] : desired.at("metadata").at(field).as_object()) {
+            meta[field][key] = value;
+          }
+        }
+        wrote = true;
+        return true;
+      });
+  if (!stored.ok()) return stored.status();
+  return wrote;
+}
+
+absl::StatusOr<std::string> KubeInstaller::EnsurePki(const BuilderNode& node,
+                                                     const InstallOptions& options) {
+  const absl::Time now = absl::Now();
+  auto load = [&](const char* name) -> absl::StatusOr<std::optional<Json>> {
+    auto secret = client_->Get(kSecrets, ns_, name);
+    if (secret.ok()) return std::optional<Json>(*secret);
+    if (absl::IsNotFound(secret.status())) return std::optional<Json>();
+    return secret.status();
+  };
+  auto write = [&](const char* name, const KeyPair& pair, const std::string& ca_pem) -> absl::Status {
+    Json desired = TlsSecretObject(name, ns_, pair.cert_pem, pair.key_pem, ca_pem);
+    return client_
+        ->CreateOrUpdate(kSecrets, ns_, name,
+                         [&](std::optional<Json>& object) -> absl::StatusOr<bool> {
+                           if (!object) {
+                             object = desired;
+                           } else {
+                             (*object)["data"] = desired.at("data");
+                             (*object)["metadata"]["labels"] = desired.at("metadata").at("labels");
+                           }
+                           return true;
+                         })
+        .status();
+  };
+
+  // CA: kept in a Secret that no pod mounts, so that server certificates can be renewed
+  // without invalidating the client certificate.
+  auto ca_secret = load(kCaSecret);
+  if (!ca_secret.ok()) return ca_secret.status();
+  KeyPair ca;
+  bool ca_new = true;
+  if (*ca_secret) {
+    ca = {DecodedField(**ca_secret, "tls.crt"), DecodedField(**ca_secret, "tls.key")};
+    auto info = InspectCertificate(ca.cert_pem);
+    ca_new = !info.ok() || !info->is_ca || info->not_after - now < kRenewBefore ||
+             !CheckKeyPair(ca.cert_pem, ca).ok();
+  }
+  if (ca_new) {
+    Say(options.progress, "Generating the builder's certificate authority");
+    auto generated = NewCertificateAuthority("kim-ca", kCaValidity);
+    if (!generated.ok()) return generated.status();
+    ca = *generated;
+    if (absl::Status s = write(kCaSecret, ca, ""); !s.ok()) return s;
+  }
+
+  // Server: names the builder node (and the override address), renewed when they change.
+  std::set<std::string> dns = {absl::StrCat(kBuilderName, ".", ns_, ".svc"),
+                               absl::StrCat(kBuilderName, ".", ns_, ".svc.cluster.local"),
+                               "localhost"};
+  std::set<std::string> ips = {"127.0.0.1"};
+  for (const auto& h : node.hostnames) dns.insert(h);
+  for (const auto& ip : node.ips) ips.insert(ip);
+  if (!options.endpoint_addr.empty()) {
+    (IsIpAddress(options.endpoint_addr) ? ips : dns).insert(options.endpoint_addr);
+  }
+  auto server_secret = load(kServerSecret);
+  if (!server_secret.ok()) return server_secret.status();
+  KeyPair server;
+  std::string reason = ca_new ? "new certificate authority" : "missing";
+  if (*server_secret && !ca_new) {
+    server = {DecodedField(**server_secret, "tls.crt"), DecodedField(**server_secret, "tls.key")};
+    auto info = InspectCertificate(server.cert_pem);
+    if (!info.ok() || !CheckKeyPair(ca.cert_pem, server).ok() ||
+        DecodedField(**server_secret, "ca.crt") != ca.cert_pem) {
+      reason = "invalid";
+    } else if (info->not_after - now < kRenewBefore) {
+      reason = "near expiry";
+    } else if (std::set<std::string>(info->dns_names.begin(), info->dns_names.end()) != dns ||
+               std::set<std::string>(info->ip_addresses.begin(), info->ip_addresses.end()) != ips) {
+      reason = "the builder node's addresses changed";
+    } else {
+      reason.clear();
+    }
+  }
+  if (!reason.empty()) {
+    if (*server_secret) Say(options.progress, absl::StrCat("Renewing the server certificate (", reason, ")"));
+    auto issued = IssueCertificate(
+        ca, {.common_name = "kim-builder",
+             .dns_names = std::vector<std::string>(dns.begin(), dns.end()),
+             .ip_addresses = std::vector<std::string>(ips.begin(), ips.end()),
+             .server_auth = true,
+             .validity = kLeafValidity});
+    if (!issued.ok()) return issued.status();
+    server = *issued;
+    if (absl::Status s = write(kServerSecret, server, ca.cert_pem); !s.ok()) return s;
+  }
+
+  auto client_secret = load(kClientSecret);
+  if (!client_secret.ok()) return client_secret.status();
+  bool client_new = ca_new || !*client_secret;
+  if (!client_new) {
+    KeyPair pair{DecodedField(**client_secret, "tls.crt"), DecodedField(**client_secret, "tls.key")};
+    auto info = InspectCertificate(pair.cert_pem);
+    client_new = !info.ok() || info->not_after - now < kRenewBefore ||
+                 !CheckKeyPair(ca.cert_pem, pair).ok() ||
+                 DecodedField(**client_secret, "ca.crt") != ca.cert_pem;
+  }
+  if (client_new) {
+    auto issued = IssueCertificate(
+        ca, {.common_name = "kim-client", .client_auth = true, .validity = kLeafValidity});
+    if (!issued.ok()) return issued.status();
+    if (absl::Status s = write(kClientSecret, *issued, ca.cert_pem); !s.ok()) return s;
+  }
+  return HashJson(Json::string(server.cert_pem)).substr(0, 16);
+}
+
+absl::Status KubeInstaller::WaitGone(const Resource& resource, const std::string& ns,
+                                     const std::string& name, absl::Time deadline,
+                                     const Progress& progress) {
+  auto gone = client_->WaitFor(resource, ns, name, deadline, [&](const std::optional<Json>& object) {
+    if (object) {
+      Say(progress, absl::StrCat("Waiting for ", resource.plural, " \"", name, "\" to be deleted"));
+    }
+    return !object.has_value();
+  });
+  if (absl::IsDeadlineExceeded(gone.status())) {
+    return absl::DeadlineExceededError(absl::StrCat("timed out waiting for ", resource.plural, " \"",
+                                                    name, "\" to be deleted"));
+  }
+  return gone.status();
+}
+
+absl::Status KubeInstaller::WaitReady(const BuilderNode& node, const InstallOptions& options,
+                                      absl::Time deadline) {
+  const absl::Time start = absl::Now();
+  std::string last;
+  auto ready = client_->WaitFor(
+      kDaemonSets, ns_, kBuilderName, deadline, [&](const std::optional<Json>& ds) {
+        if (!ds) return false;
+        const int64_t desired = JsonInt(*ds, {"status", "desiredNumberScheduled"});
+        const int64_t number_ready = JsonInt(*ds, {"status", "numberReady"});
+        const int64_t updated = JsonInt(*ds, {"status", "updatedNumberScheduled"});
+        const bool observed =
+            JsonInt(*ds, {"status", "observedGeneration"}) >= JsonInt(*ds, {"metadata", "generation"});
+        const bool done = observed && desired > 0 && number_ready >= desired && updated >= desired;
+        const std::string line = absl::StrCat("Waiting for the builder on node `", node.name, "`: ",
+                                              number_ready, "/", desired, " ready");
+        if (line != last && !done) {
+          Say(options.progress, absl::StrCat(line, " (", absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Seconds(1))), ")"));
+          last = line;
+        }
+        return done;
+      });
+  if (absl::IsDeadlineExceeded(ready.status())) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "timed out after ", absl::FormatDuration(options.timeout),
+        " waiting for the builder to become ready on node \"", node.name,
+        "\" (kubectl -n ", ns_, " describe daemonset builder; or install with --no-wait)"));
+  }
+  return ready.status();
+}
+
+absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  auto node = SelectNode(options);
+  if (!node.ok()) return node.status();
+  BuilderSpec spec;
+  spec.namespace_name = ns_;
+  spec.agent_image = options.agent_image.empty()
+                         ? absl::StrCat(kDefaultAgentRepository, ":", std::string(kim::Version()))
+                         : options.agent_image;
+  if (spec.agent_image.find(':', spec.agent_image.rfind('/') + 1) == std::string::npos &&
+      spec.agent_image.find('@') == std::string::npos) {
+    absl::StrAppend(&spec.agent_image, ":", std::string(kim::Version()));  // missing tag: this version
+  }
+  spec.buildkit_image = options.buildkit_image.empty() ? "docker.io/moby/buildkit:v0.17.3"
+                                                       : options.buildkit_image;
+  spec.agent_port = options.agent_port;
+  spec.buildkit_port = options.buildkit_port;
+  spec.buildkit_socket = options.buildkit_socket;
+  spec.endpoint_addr = options.endpoint_addr;
+  spec.node_name = node->name;
+  spec.node_address = node->address;
+  spec.containerd_socket = options.containerd_socket;
+  spec.containerd_volume = options.containerd_volume;
+  std::string runtime_note = "from flags";
+  if (spec.containerd_socket.empty() || spec.containerd_volume.empty()) {
+    auto runtime = DetectRuntime(node->name, node->runtime_version);
+    if (!runtime.ok()) return runtime.status();
+    if (spec.containerd_socket.empty()) spec.containerd_socket = runtime->socket;
+    if (spec.containerd_volume.empty()) spec.containerd_volume = runtime->volume;
+    runtime_note = absl::StrCat(runtime->flavour, " ", node->runtime_version);
+  }
+
+  if (absl::Status s = LabelNodes(*node, options.progress); !s.ok()) return s;
+  Say(options.progress, absl::StrCat("Builder node `", node->name, "` (", node->address, "): ",
+                                     runtime_note, ", containerd socket ", spec.containerd_socket));
+
+  if (options.force) {
+    Say(options.progress, "Deleting the existing builder (--force)");
+    const std::vector<std::pair<const Resource*, std::string>> objects = {
+        {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
+        {&kSecrets, kServerSecret},   {&kSecrets, kClientSecret},  {&kSecrets, kCaSecret},
+        {&kServiceAccounts, kBuilderName}};
+    for (const auto& [resource, name] : objects) {
+      absl::Status s = IgnoreNotFound(client_->Delete(*resource, ns_, name));
+      if (!s.ok()) return s;
+    }
+    for (const auto& [resource, name] : objects) {
+      if (absl::Status s = WaitGone(*resource, ns_, name, deadline, options.progress); !s.ok()) {
+        return s;
+      }
+    }
+  }
+
+  Say(options.progress, absl::StrCat("Asserting namespace `", ns_, "`"));
+  if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
+  if (auto s = Ensure(kServiceAccounts, ServiceAccountObject(spec)); !s.ok()) return s.status();
+  Say(options.progress, "Asserting TLS secrets");
+  auto checksum = EnsurePki(*node, options);
+  if (!checksum.ok()) return checksum.status();
+  spec.tls_checksum = *checksum;
+  Say(options.progress, "Asserting service/endpoints");
+  if (auto s = Ensure(kServices, ServiceObject(spec)); !s.ok()) return s.status();
+  if (auto s = Ensure(kEndpoints, EndpointsObject(spec)); !s.ok()) return s.status();
+  auto wrote = Ensure(kDaemonSets, DaemonSetObject(spec));
+  if (!wrote.ok()) return wrote.status();
+  Say(options.progress, *wrote ? "Installing builder daemon" : "Builder daemon is up to date");
+  if (options.no_wait) return absl::OkStatus();
+  if (absl::Status s = WaitReady(*node, options, deadline); !s.ok()) return s;
+  const std::string host = options.endpoint_addr.empty() ? node->address : options.endpoint_addr;
+  Say(options.progress, absl::StrCat("Builder ready: buildkitd at ", host, ":", spec.buildkit_port,
+                                     ", kim-agent at ", host, ":", spec.agent_port));
+  return absl::OkStatus();
+}
+
+absl::Status KubeInstaller::Uninstall(const UninstallOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  auto ns = client_->Get(kNamespaces, "", ns_);
+  if (!ns.ok() && !absl::IsNotFound(ns.status())) return ns.status();
+  if (ns.ok()) {
+    std::vector<std::pair<const Resource*, std::string>> objects = {
+        {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
+        {&kServiceAccounts, kBuilderName}};
+    auto secrets = client_->List(kSecrets, ns_, {.label_selector = absl::StrCat(kManagedByLabel, "=kim")});
+    if (!secrets.ok()) return secrets.status();
+    for (const Json& secret : secrets->at("items").as_array()) {
+      objects.push_back({&kSecrets, JsonString(secret, {"metadata", "name"})});
+    }
+    Say(options.progress, absl::StrCat("Deleting the builder from namespace `", ns_, "`"));
+    for (const auto& [resource, name] : objects) {
+      if (absl::Status s = IgnoreNotFound(client_->Delete(*resource, ns_, name)); !s.ok()) return s;
+    }
+    for (const auto& [resource, name] : objects) {
+      if (absl::Status s = WaitGone(*resource, ns_, name, deadline, options.progress); !s.ok()) {
+        return s;
+      }
+    }
+    if (Label(*ns, kManagedByLabel) == "kim" || options.force) {
+      Say(options.progress, absl::StrCat("Deleting namespace `", ns_, "`"));
+      absl::Status s = IgnoreNotFound(client_->Delete(kNamespaces, "", ns_));
+      if (!s.ok()) return s;
+      if (s = WaitGone(kNamespaces, "", ns_, deadline, options.progress); !s.ok()) return s;
+    } else {
+      Say(options.progress, absl::StrCat("Leaving namespace `", ns_,
+                                         "` in place: kim did not create it (--force deletes it)"));
+    }
+  } else {
+    Say(options.progress, absl::StrCat("Namespace `", ns_, "` does not exist"));
+  }
+  auto labelled = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
+  if (!labelled.ok()) return labelled.status();
+  for (const Json& item : labelled->at("items").as_array()) {
+    const std::string name = JsonString(item, {"metadata", "name"});
+    Say(options.progress, absl::StrCat("Removing node-role `builder` from node `", name, "`"));
+    Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":null}}})"));
+    if (auto s = client_->MergePatch(kNodes, "", name, patch); !s.ok()) return s.status();
+  }
+  return absl::OkStatus();
+}
+
+std::string ImageOf(const Json& ds, const std::string& container) {
+  const Json* containers = JsonAt(ds, {"spec", "template", "spec", "containers"});
+  if (containers == nullptr || !containers->is_array()) return "";
+  for (const Json& c : containers->as_array()) {
+    if (JsonString(c, {"name"}) == container) return JsonString(c, {"image"});
+  }
+  return "";
+}
+
+std::string TagOf(const std::string& image) {
+  const size_t colon = image.rfind(':');
+  if (colon == std::string::npos || colon < image.rfind('/')) return "latest";
+  return image.substr(colon + 1);
+}
+
+absl::StatusOr<BuilderInfo> KubeInstaller::Info() {
+  auto ds = client_->Get(kDaemonSets, ns_, kBuilderName);
+  if (absl::IsNotFound(ds.status())) {
+    return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns_,
+                                            "\": run \"kim system install\""));
+  }
+  if (!ds.ok()) return ds.status();
+  BuilderInfo info;
+  info.namespace_name = ns_;
+  info.buildkit_image = ImageOf(*ds, "buildkitd");
+  info.agent_image = ImageOf(*ds, "agent");
+  info.buildkit_version = TagOf(info.buildkit_image);
+  info.agent_version = TagOf(info.agent_image);
+  info.desired = static_cast<int>(JsonInt(*ds, {"status", "desiredNumberScheduled"}));
+  info.ready = static_cast<int>(JsonInt(*ds, {"status", "numberReady"}));
+  auto nodes = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
+  if (!nodes.ok()) return nodes.status();
+  for (const Json& item : nodes->at("items").as_array()) {
+    info.nodes.push_back(JsonString(item, {"metadata", "name"}));
+  }
+  auto endpoint = DiscoverBuilder(*client_, ns_);
+  if (endpoint.ok()) {
+    info.buildkit_endpoint = absl::StrCat(endpoint->host, ":", endpoint->buildkit_port);
+    info.agent_endpoint = absl::StrCat(endpoint->host, ":", endpoint->agent_port);
+  }
+  auto server = client_->Get(kSecrets, ns_, kServerSecret);
+  if (server.ok()) {
+    auto cert = InspectCertificate(DecodedField(*server, "tls.crt"));
+    if (cert.ok()) info.certificate_expiry = cert->not_after;
+  }
+  return info;
+}
+
+absl::Status KubeInstaller::Login(const LoginOptions& options) {
+  if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
+  const std::string key = RegistryKey(options.server);
+  auto stored = client_->CreateOrUpdate(
+      kSecrets, ns_, kDockerConfigSecret, [&](std::optional<Json>& secret) -> absl::StatusOr<bool> {
+        Json config = Json::object();
+        if (!secret) {
+          secret = Json::parse(absl::StrCat(R"({"metadata":{"name":")", kDockerConfigSecret,
+                                            R"(","labels":{")", kManagedByLabel, R"(":"kim"}},)",
+                                            R"("type":"kubernetes.io/dockerconfigjson","data":{}})"));
+        } else {
+          const std::string type = JsonString(*secret, {"type"});
+          if (type != "kubernetes.io/dockerconfigjson") {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "secret \"", kDockerConfigSecret, "\" in namespace \"", ns_, "\" has type \"", type,
+                "\", not kubernetes.io/dockerconfigjson; delete it first"));
+          }
+          const std::string text = DecodedField(*secret, ".dockerconfigjson");
+          try {
+            if (!text.empty()) config = Json::parse(text);
+          } catch (const std::exception&) {
+            config = Json::object();  // unreadable: replaced by a fresh one
+          }
+        }
+        if (!config.is_object()) config = Json::object();
+        if (!config.has_field("auths") || !config.at("auths").is_object()) {
+          config["auths"] = Json::object();
+        }
+        Json entry = Json::object();
+        entry["username"] = Json::string(options.username);
+        entry["password"] = Json::string(options.password);
+        entry["auth"] = Json::string(absl::Base64Escape(options.username + ":" + options.password));
+        config["auths"][key] = entry;
+        if (!secret->has_field("data") || !secret->at("data").is_object()) (*secret)["data"] = Json::object();
+        (*secret)["data"][".dockerconfigjson"] = Json::string(absl::Base64Escape(config.serialize()));
+        return true;
+      });
+  return stored.status();
+}
+
+absl::Status KubeInstaller::Logout(const std::string& server) {
+  const std::string key = RegistryKey(server);
+  bool empty = false;
+  auto stored = client_->CreateOrUpdate(
+      kSecrets, ns_, kDockerConfigSecret, [&](std::optional<Json>& secret) -> absl::StatusOr<bool> {
+        const std::string text = secret ? DecodedField(*secret, ".dockerconfigjson") : "";
+        Json config;
+        try {
+          config = text.empty() ? Json::object() : Json::parse(text);
+        } catch (const std::exception&) {
+          config = Json::object();
+        }
+        const Json* auths = JsonAt(config, {"auths"});
+        if (!secret || auths == nullptr || !auths->is_object() || !auths->has_field(key)) {
+          return absl::NotFoundError(absl::StrCat("not logged in to ", key));
+        }
+        config["auths"].erase(key);
+        empty = config["auths"].size() == 0;
+        (*secret)["data"][".dockerconfigjson"] = Json::string(absl::Base64Escape(config.serialize()));
+        return true;
+      });
+  if (!stored.ok()) return stored.status();
+  if (empty) return IgnoreNotFound(client_->Delete(kSecrets, ns_, kDockerConfigSecret));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::unique_ptr<Installer> NewKubeInstaller(std::shared_ptr<Client> client,
+                                            std::string namespace_name) {
+  return std::make_unique<KubeInstaller>(std::move(client), std::move(namespace_name));
+}
+
+absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::string& ns) {
+  auto service = client.Get(kServices, ns, kBuilderName);
+  if (absl::IsNotFound(service.status())) {
+    return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns,
+                                            "\": run \"kim system install\""));
+  }
+  if (!service.ok()) return service.status();
+  BuilderEndpoint endpoint;
+  endpoint.server_name = absl::StrCat(kBuilderName, ".", ns, ".svc");
+  const Json* ports = JsonAt(*service, {"spec", "ports"});
+  if (ports != nullptr && ports->is_array()) {
+    for (const Json& port : ports->as_array()) {
+      const std::string name = JsonString(port, {"name"});
+      if (name == kBuildkitPortName) endpoint.buildkit_port = static_cast<int>(JsonInt(port, {"port"}));
+      if (name == kAgentPortName) endpoint.agent_port = static_cast<int>(JsonInt(port, {"port"}));
+    }
+  }
+  auto endpoints = client.Get(kEndpoints, ns, kBuilderName);
+  if (!endpoints.ok() && !absl::IsNotFound(endpoints.status())) return endpoints.status();
+  if (endpoints.ok()) {
+    const Json* subsets = JsonAt(*endpoints, {"subsets"});
+    if (subsets != nullptr && subsets->is_array()) {
+      for (const Json& subset : subsets->as_array()) {
+        const Json* addresses = JsonAt(subset, {"addresses"});
+        if (addresses == nullptr || !addresses->is_array() || addresses->size() == 0) continue;
+        endpoint.host = JsonString(addresses->at(0), {"ip"});
+        const Json* subset_ports = JsonAt(subset, {"ports"});
+        if (subset_ports != nullptr && subset_ports->is_array()) {
+          for (const Json& port : subset_ports->as_array()) {
+            const std::string name = JsonString(port, {"name"});
+            const int number = static_cast<int>(JsonInt(port, {"port"}));
+            if (name == kBuildkitPortName) endpoint.buildkit_port = number;
+            if (name == kAgentPortName) endpoint.agent_port = number;
+          }
+        }
+        break;
+      }
+    }
+  }
+  const std::string override_addr =
+      JsonString(*service, {"metadata", "annotations", kEndpointOverrideAnnotation});
+  if (!override_addr.empty()) endpoint.host = override_addr;
+  if (endpoint.host.empty()) {
+    return absl::UnavailableError(absl::StrCat("the builder in namespace \"", ns,
+                                               "\" has no endpoint yet (is it running? see "
+                                               "\"kim system info\")"));
+  }
+  if (endpoint.buildkit_port == 0 || endpoint.agent_port == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "service \"builder\" in namespace \"", ns, "\" lacks the ports \"buildkit\" and \"kim\""));
+  }
+  auto secret = client.Get(kSecrets, ns, kClientSecret);
+  if (!secret.ok()) return secret.status();
+  endpoint.cert_pem = DecodedField(*secret, "tls.crt");
+  endpoint.key_pem = DecodedField(*secret, "tls.key");
+  endpoint.ca_pem = DecodedField(*secret, "ca.crt");
+  if (endpoint.ca_pem.empty()) {  // written by an older install: the CA Secret's certificate
+    auto ca = client.Get(kSecrets, ns, kCaSecret);
+    if (!ca.ok()) return ca.status();
+    endpoint.ca_pem = DecodedField(*ca, "tls.crt");
+  }
+  if (endpoint.cert_pem.empty() || endpoint.key_pem.empty() || endpoint.ca_pem.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("secret \"", kClientSecret, "\" in namespace \"",
+                                                      ns, "\" is incomplete; run \"kim system install\""));
+  }
+  return endpoint;
+}
+
+}  // namespace kim::kube

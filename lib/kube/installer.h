@@ -1,0 +1,37 @@
+// The Kubernetes Installer and builder discovery. Internal to libkim; programs get an Installer
+// through kim::NewInstaller (kim/connect.h).
+#ifndef KIM_LIB_KUBE_INSTALLER_H_
+#define KIM_LIB_KUBE_INSTALLER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "kim/installer.h"
+#include "lib/kube/client.h"
+
+namespace kim::kube {
+
+// An Installer acting through `client` on namespace `namespace_name`.
+std::unique_ptr<Installer> NewKubeInstaller(std::shared_ptr<Client> client,
+                                            std::string namespace_name);
+
+// Where the installed builder listens and the client certificate to talk to it.
+struct BuilderEndpoint {
+  std::string host;          // node address, or the endpoint-override annotation
+  int buildkit_port = 0;
+  int agent_port = 0;
+  std::string ca_pem;        // CA of the builder's server certificates
+  std::string cert_pem;      // client certificate
+  std::string key_pem;
+  std::string server_name;   // "builder.<ns>.svc" (also in the server certificate)
+};
+
+// Reads Service + Endpoints "builder" and Secret kim-tls-client. NotFound (`kim is not
+// installed in namespace "X": run "kim system install"`) when the Service is missing;
+// Unavailable when it has no endpoint yet.
+absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::string& namespace_name);
+
+}  // namespace kim::kube
+
+#endif  // KIM_LIB_KUBE_INSTALLER_H_

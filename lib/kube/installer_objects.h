@@ -1,0 +1,82 @@
+// The Kubernetes objects `kim system install` creates, built as JSON from the install options.
+// Pure functions, so that their shape is unit-tested. Internal to libkim.
+#ifndef KIM_LIB_KUBE_INSTALLER_OBJECTS_H_
+#define KIM_LIB_KUBE_INSTALLER_OBJECTS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/kube/client.h"
+
+namespace kim::kube {
+
+// Names and labels shared by the installer, discovery and the tests.
+inline constexpr char kBuilderName[] = "builder";  // Service, Endpoints, DaemonSet, SA
+inline constexpr char kCaSecret[] = "kim-tls-ca";          // CA cert + key; never mounted
+inline constexpr char kServerSecret[] = "kim-tls-server";  // mounted by the pod
+inline constexpr char kClientSecret[] = "kim-tls-client";  // read by the CLI
+inline constexpr char kDockerConfigSecret[] = "kim-docker-config";
+inline constexpr char kBuilderNodeLabel[] = "node-role.kubernetes.io/builder";
+inline constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
+inline constexpr char kEndpointOverrideAnnotation[] = "images.cattle.io/endpoint-override";
+inline constexpr char kSpecHashAnnotation[] = "kim.rancher.io/spec-hash";
+inline constexpr char kTlsChecksumAnnotation[] = "kim.rancher.io/tls-checksum";
+inline constexpr char kBuildkitPortName[] = "buildkit";
+inline constexpr char kAgentPortName[] = "kim";
+inline constexpr char kDefaultAgentRepository[] = "docker.io/rancher/kim-agent";
+
+// Where the node's containerd lives.
+struct RuntimePaths {
+  std::string flavour;  // "k3s" or "containerd"
+  std::string socket;   // /run/k3s/containerd/containerd.sock
+  std::string volume;   // /var/lib/rancher
+};
+
+// From a node's status.nodeInfo.containerRuntimeVersion ("containerd://1.7.21-k3s1"): k3s paths
+// for a k3s containerd, stock paths for any other containerd, FailedPrecondition
+// ("container runtime \"docker\" of node N is not supported ...") otherwise.
+absl::StatusOr<RuntimePaths> DetectRuntime(const std::string& node,
+                                           const std::string& container_runtime_version);
+
+// Everything the builder's objects depend on.
+struct BuilderSpec {
+  std::string namespace_name = "kube-image";
+  std::string agent_image;
+  std::string buildkit_image;
+  int agent_port = 1233;
+  int buildkit_port = 1234;
+  std::string buildkit_socket = "unix:///run/buildkit/buildkitd.sock";
+  std::string containerd_socket;
+  std::string containerd_volume;
+  std::string endpoint_addr;   // annotation on the Service when set
+  std::string node_name;       // the builder node
+  std::string node_address;    // its InternalIP (Endpoints)
+  std::string tls_checksum;    // of the server Secret: a renewal rolls the pods
+};
+
+Json NamespaceObject(const std::string& name);
+Json ServiceAccountObject(const BuilderSpec& spec);
+// Headless and selector-less: kim writes its Endpoints itself (the builder runs with
+// hostNetwork, so the endpoint is the node's address and needs no controller).
+Json ServiceObject(const BuilderSpec& spec);
+Json EndpointsObject(const BuilderSpec& spec);
+Json DaemonSetObject(const BuilderSpec& spec);
+// A kubernetes.io/tls Secret (tls.crt, tls.key and, when ca_pem is set, ca.crt).
+Json TlsSecretObject(const std::string& name, const std::string& namespace_name,
+                     const std::string& cert_pem, const std::string& key_pem,
+                     const std::string& ca_pem);
+
+// The labels every object kim creates carries.
+Json ManagedLabels();
+
+// A stable hash (hex sha256) of a JSON value's serialization.
+std::string HashJson(const Json& value);
+
+// The `auths` key Docker uses for a registry: Docker Hub spellings (and "") →
+// "https://index.docker.io/v1/", otherwise host[:port] without scheme or path.
+std::string RegistryKey(const std::string& server);
+
+}  // namespace kim::kube
+
+#endif  // KIM_LIB_KUBE_INSTALLER_OBJECTS_H_

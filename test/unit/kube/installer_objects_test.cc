@@ -1,0 +1,142 @@
+// Tests for lib/kube/installer_objects.h: runtime detection, the objects' shapes (the fixes to
+// the original's defects), registry keys.
+#include "lib/kube/installer_objects.h"
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/match.h"
+
+namespace kim::kube {
+namespace {
+
+BuilderSpec Spec() {
+  BuilderSpec spec;
+  spec.namespace_name = "kube-image";
+  spec.agent_image = "docker.io/rancher/kim-agent:v1";
+  spec.buildkit_image = "docker.io/moby/buildkit:v0.17.3";
+  spec.containerd_socket = "/run/k3s/containerd/containerd.sock";
+  spec.containerd_volume = "/var/lib/rancher";
+  spec.node_name = "node1";
+  spec.node_address = "10.0.0.5";
+  spec.tls_checksum = "abc";
+  return spec;
+}
+
+const Json& Container(const Json& ds, const std::string& name) {
+  for (const Json& c : ds.at("spec").at("template").at("spec").at("containers").as_array()) {
+    if (JsonString(c, {"name"}) == name) return c;
+  }
+  FAIL("no container " << name);
+  throw std::logic_error("unreachable");
+}
+
+std::vector<std::string> Strings(const Json& array) {
+  std::vector<std::string> out;
+  for (const Json& item : array.as_array()) out.push_back(item.as_string());
+  return out;
+}
+
+TEST_CASE("runtime detection from containerRuntimeVersion", "[kube][installer]") {
+  auto k3s = DetectRuntime("n", "containerd://1.7.21-k3s1");
+  REQUIRE(k3s.ok());
+  CHECK(k3s->socket == "/run/k3s/containerd/containerd.sock");
+  CHECK(k3s->volume == "/var/lib/rancher");
+  auto stock = DetectRuntime("n", "containerd://1.7.12");
+  REQUIRE(stock.ok());
+  CHECK(stock->socket == "/run/containerd/containerd.sock");
+  CHECK(stock->volume == "/var/lib/containerd");
+  auto docker = DetectRuntime("n1", "docker://20.10.7");
+  REQUIRE(docker.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(absl::StartsWith(docker.status().message(),
+      "container runtime \"docker\" of node \"n1\" is not supported"));
+  CHECK(DetectRuntime("n", "cri-o://1.28").status().message().find("\"cri-o\"") != std::string::npos);
+  CHECK(DetectRuntime("n", "").status().message().find("(none reported)") != std::string::npos);
+}
+
+TEST_CASE("DaemonSet: own service account, tolerations, requests, probes, k8s.io worker",
+          "[kube][installer]") {
+  const Json ds = DaemonSetObject(Spec());
+  const Json& pod = ds.at("spec").at("template").at("spec");
+  CHECK(JsonString(pod, {"serviceAccountName"}) == "builder");
+  CHECK(pod.at("automountServiceAccountToken").as_bool() == false);
+  CHECK(pod.at("hostNetwork").as_bool());
+  CHECK_FALSE(pod.has_field("hostIPC"));
+  CHECK(JsonString(pod, {"nodeSelector", kBuilderNodeLabel}) == "true");
+  std::vector<std::string> tolerations;
+  for (const Json& t : pod.at("tolerations").as_array()) tolerations.push_back(JsonString(t, {"key"}));
+  CHECK(tolerations == std::vector<std::string>{"node-role.kubernetes.io/control-plane",
+                                                "node-role.kubernetes.io/master",
+                                                "CriticalAddonsOnly"});
+  const Json& buildkitd = Container(ds, "buildkitd");
+  const auto args = Strings(buildkitd.at("args"));
+  CHECK(std::count(args.begin(), args.end(), "--containerd-worker-namespace=k8s.io") == 1);
+  CHECK(std::count(args.begin(), args.end(),
+                   "--containerd-worker-addr=/run/k3s/containerd/containerd.sock") == 1);
+  CHECK(std::count(args.begin(), args.end(), "--addr=tcp://0.0.0.0:1234") == 1);
+  CHECK(std::count(args.begin(), args.end(), "--tlscacert=/certs/ca.crt") == 1);
+  const Json& agent = Container(ds, "agent");
+  for (const Json* c : {&buildkitd, &agent}) {
+    CHECK_FALSE(JsonString(*c, {"resources", "requests", "cpu"}).empty());
+    CHECK_FALSE(JsonString(*c, {"resources", "requests", "memory"}).empty());
+    CHECK(c->has_field("readinessProbe"));
+    CHECK(c->has_field("livenessProbe"));
+  }
+  CHECK(Strings(agent.at("args")) ==
+        std::vector<std::string>{"--listen=0.0.0.0:1233",
+                                 "--containerd-socket=/run/k3s/containerd/containerd.sock",
+                                 "--tlscacert=/certs/ca.crt", "--tlscert=/certs/tls.crt",
+                                 "--tlskey=/certs/tls.key"});
+  // Only the server Secret is mounted: the CA key never reaches the pod.
+  int secret_volumes = 0;
+  for (const Json& volume : pod.at("volumes").as_array()) {
+    if (volume.has_field("secret")) {
+      ++secret_volumes;
+      CHECK(JsonString(volume, {"secret", "secretName"}) == kServerSecret);
+    }
+  }
+  CHECK(secret_volumes == 1);
+  CHECK(JsonString(ds, {"spec", "template", "metadata", "annotations", kTlsChecksumAnnotation}) == "abc");
+}
+
+TEST_CASE("DaemonSet hash changes with what matters", "[kube][installer]") {
+  BuilderSpec spec = Spec();
+  const std::string base = HashJson(DaemonSetObject(spec));
+  CHECK(HashJson(DaemonSetObject(spec)) == base);
+  spec.tls_checksum = "def";
+  CHECK(HashJson(DaemonSetObject(spec)) != base);
+  spec = Spec();
+  spec.buildkit_port = 2234;
+  CHECK(HashJson(DaemonSetObject(spec)) != base);
+}
+
+TEST_CASE("Service, Endpoints, ServiceAccount, Secret, Namespace shapes", "[kube][installer]") {
+  BuilderSpec spec = Spec();
+  spec.endpoint_addr = "127.0.0.1";
+  const Json service = ServiceObject(spec);
+  CHECK(JsonString(service, {"spec", "clusterIP"}) == "None");
+  CHECK_FALSE(service.at("spec").has_field("selector"));
+  CHECK(JsonString(service, {"metadata", "annotations", kEndpointOverrideAnnotation}) == "127.0.0.1");
+  const Json endpoints = EndpointsObject(spec);
+  CHECK(JsonString(endpoints.at("subsets").at(0).at("addresses").at(0), {"ip"}) == "10.0.0.5");
+  CHECK(endpoints.at("subsets").at(0).at("ports").size() == 2);
+  CHECK(ServiceAccountObject(spec).at("automountServiceAccountToken").as_bool() == false);
+  const Json secret = TlsSecretObject("s", "ns", "C", "K", "A");
+  CHECK(JsonString(secret, {"type"}) == "kubernetes.io/tls");
+  CHECK(JsonString(secret, {"data", "tls.crt"}) == "Qw==");
+  CHECK(JsonString(secret, {"data", "ca.crt"}) == "QQ==");
+  CHECK_FALSE(TlsSecretObject("s", "ns", "C", "K", "").at("data").has_field("ca.crt"));
+  CHECK(JsonString(NamespaceObject("x"), {"metadata", "labels", kManagedByLabel}) == "kim");
+}
+
+TEST_CASE("registry keys for the docker config Secret", "[kube][installer]") {
+  CHECK(RegistryKey("") == "https://index.docker.io/v1/");
+  CHECK(RegistryKey("docker.io") == "https://index.docker.io/v1/");
+  CHECK(RegistryKey("index.docker.io") == "https://index.docker.io/v1/");
+  CHECK(RegistryKey("https://index.docker.io/v1/") == "https://index.docker.io/v1/");
+  CHECK(RegistryKey("registry.example.com:5000") == "registry.example.com:5000");
+  CHECK(RegistryKey("https://Registry.example.com/v2/") == "registry.example.com");
+  CHECK(RegistryKey("http://127.0.0.1:5000") == "127.0.0.1:5000");
+}
+
+}  // namespace
+}  // namespace kim::kube
