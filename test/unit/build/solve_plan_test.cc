@@ -1,0 +1,85 @@
+// From BuildOptions to the SolveRequest's frontend and exporter attributes
+// (lib/build/buildkit_client.h PlanSolve).
+#include <catch2/catch.hpp>
+
+#include "lib/build/buildkit_client.h"
+
+using kim::BuildOptions;
+using kim::build::PlanSolve;
+
+TEST_CASE("PlanSolve: frontend attributes", "[build][plan]") {
+  BuildOptions options;
+  options.build_args = {{"A", "1,2"}, {"EMPTY", ""}};
+  options.labels = {{"org.example", "x"}};
+  options.target = "builder";
+  options.platforms = {"linux/amd64", "linux/arm64"};
+  options.no_cache = true;
+  options.pull = true;
+  options.add_hosts = {"db:10.0.0.2", "cache:10.0.0.3"};
+  options.cache_from = {"reg/app:cache", "type=registry,ref=reg/app:other", "reg/app:cache"};
+  auto plan = PlanSolve(options, "Dockerfile.dev");
+  REQUIRE(plan.ok());
+  const auto& a = plan->frontend_attrs;
+  CHECK(a.at("filename") == "Dockerfile.dev");
+  CHECK(a.at("build-arg:A") == "1,2");
+  CHECK(a.at("build-arg:EMPTY").empty());
+  CHECK(a.at("label:org.example") == "x");
+  CHECK(a.at("target") == "builder");
+  CHECK(a.at("platform") == "linux/amd64,linux/arm64");
+  CHECK(a.at("no-cache").empty());
+  CHECK(a.at("image-resolve-mode") == "pull");
+  CHECK(a.at("add-hosts") == "db:10.0.0.2,cache:10.0.0.3");
+  CHECK(plan->cache_imports == std::vector<std::string>{"reg/app:cache", "reg/app:other"});
+  CHECK(a.at("cache-imports") ==
+        R"([{"Type":"registry","Attrs":{"ref":"reg/app:cache"}},{"Type":"registry","Attrs":{"ref":"reg/app:other"}}])");
+  CHECK(plan->exporter.empty());  // no tag, no output: cache only
+}
+
+TEST_CASE("PlanSolve: tags make an image exporter; --push pushes them", "[build][plan]") {
+  BuildOptions options;
+  options.tags = {"docker.io/library/app:1", "registry:5000/app:1"};
+  options.push = true;
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exporter == "image");
+  CHECK(plan->exporter_attrs.at("name") == "docker.io/library/app:1,registry:5000/app:1");
+  CHECK(plan->exporter_attrs.at("name-canonical").empty());
+  CHECK(plan->exporter_attrs.at("push") == "true");
+  CHECK_FALSE(plan->frontend_attrs.contains("target"));
+}
+
+TEST_CASE("PlanSolve: client-side outputs", "[build][plan]") {
+  BuildOptions options;
+  options.outputs = {{.type = "local", .attrs = {{"dest", "/tmp/out"}}}};
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exporter == "local");
+  CHECK(plan->output_directory == "/tmp/out");
+  CHECK(plan->exporter_attrs.empty());  // dest stays on the client
+
+  options.outputs = {{.type = "tar", .attrs = {{"dest", "-"}}}};
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exporter == "tar");
+  CHECK(plan->output_file == "-");
+
+  options.outputs = {{.type = "local"}};
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+  options.outputs = {{.type = "local", .attrs = {{"dest", "x"}}}};
+  options.tags = {"docker.io/library/app:1"};
+  options.push = true;
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+  options.outputs = {{.type = "image", .attrs = {{"name", "r/a:1"}, {"push", "true"}}}};
+  options.push = false;
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exporter_attrs.at("name") == "docker.io/library/app:1,r/a:1");
+  CHECK(plan->exporter_attrs.at("push") == "true");
+}
+
+TEST_CASE("NewIdentifier: 25 characters of base 36, different each time", "[build][plan]") {
+  const std::string a = kim::build::NewIdentifier();
+  CHECK(a.size() == 25);
+  CHECK(a.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyz") == std::string::npos);
+  CHECK(a != kim::build::NewIdentifier());
+}
