@@ -360,7 +360,7 @@ absl::Status KubeInstaller::WaitReady(const BuilderNode& node, const InstallOpti
         const std::string line = absl::StrCat("Waiting for the builder on node `", node.name, "`: ",
                                               number_ready, "/", desired, " ready");
         if (line != last && !done) {
-          Say(options.progress, absl::StrCat(line, " (", absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Seconds(1))), ")"));
+          Say(options.progress, absl::StrCat(line, " (", absl::ToInt64Seconds(absl::Now() - start), "s", ")"));
           last = line;
         }
         return done;

@@ -3,6 +3,10 @@
 // the Node object itself, marks the DaemonSet ready by writing its status, and finalizes the
 // namespace when it is being deleted (what the namespace controller would do).
 // peers: kube-apiserver
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +52,19 @@ std::shared_ptr<Client> ClientFor(const std::string& kubeconfig) {
   INFO(client.status());
   REQUIRE(client.ok());
   return std::shared_ptr<Client>(std::move(*client));
+}
+
+// A free loopback port nobody listens on.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  close(fd);
+  return ntohs(address.sin_port);
 }
 
 std::shared_ptr<Client> Admin() { return ClientFor(PeerEnv("KIM_TEST_KUBECONFIG")); }
@@ -386,7 +403,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   const std::string all = absl::StrJoin(lines, "\n");
   INFO(all);
   CHECK(all.find("Renewing the server certificate (the builder node's addresses changed)") != std::string::npos);
-  CHECK(all.find("Waiting for the builder on node `" + node + "`: 0/0 ready") != std::string::npos);
+  CHECK(all.find("Waiting for the builder on node `" + node + "`: 0/0 ready (") != std::string::npos);
   CHECK(all.find("Builder ready: buildkitd at 10.11.12.99:1234, kim-agent at 10.11.12.99:1233") != std::string::npos);
   server_cert = InspectCertificate(SecretField(*admin, ns, kServerSecret, "tls.crt"));
   REQUIRE(server_cert.ok());
@@ -403,6 +420,39 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   CHECK(info.out.find("BuildKit:      v0.17.3 (docker.io/moby/buildkit:v0.17.3) at 10.11.12.99:1234") != std::string::npos);
   CHECK(info.out.find("at 10.11.12.99:1233") != std::string::npos);
   CHECK(info.out.find("Certificate:   expires ") != std::string::npos);
+
+  // 4b. Discovery end to end: with --endpoint-addr 127.0.0.1 and a free agent port, a real
+  //     kim-agent serving the installed server certificate is found through the Service,
+  //     Endpoints and client Secret, and `kim images` reaches it over mutual TLS (the agent then
+  //     answers that it has no containerd: there is none in this peer set).
+  {
+    const int agent_port = FreePort();
+    auto reinstall = Kim({"-k", kubeconfig, "-n", ns, "system", "install", "--no-wait",
+                          "--selector", selector, "--endpoint-addr", "127.0.0.1", "--agent-port",
+                          std::to_string(agent_port)});
+    REQUIRE(reinstall.exit_code == 0);
+    auto found = DiscoverBuilder(*admin, ns);
+    REQUIRE(found.ok());
+    CHECK(found->host == "127.0.0.1");
+    CHECK(found->agent_port == agent_port);
+    TempDir certs;
+    certs.Write("ca.crt", SecretField(*admin, ns, kServerSecret, "ca.crt"));
+    certs.Write("tls.crt", SecretField(*admin, ns, kServerSecret, "tls.crt"));
+    certs.Write("tls.key", SecretField(*admin, ns, kServerSecret, "tls.key"));
+    test::Daemon agent({KIM_AGENT_BINARY, "--listen", absl::StrCat("127.0.0.1:", agent_port),
+                        "--containerd-socket", certs.path() + "/no-containerd.sock", "--tlscacert",
+                        certs.path() + "/ca.crt", "--tlscert", certs.path() + "/tls.crt",
+                        "--tlskey", certs.path() + "/tls.key"});
+    REQUIRE_FALSE(agent.WaitForLine("serving on port").empty());
+    auto images = Kim({"-k", kubeconfig, "-n", ns, "images"}, "",
+                      {{"DOCKER_CONFIG", certs.path()}, {"KIM_CONTAINERD_SOCKET", ""}});
+    INFO(images.err);
+    CHECK(images.exit_code == 1);
+    // The agent's own answer (its containerd is missing) came back: discovery and mTLS worked.
+    CHECK(images.err.find("cannot reach containerd at unix://" + certs.path() +
+                          "/no-containerd.sock") != std::string::npos);
+    agent.Stop(SIGTERM);
+  }
 
   // 5. --force recreates everything.
   const std::string ds_uid = Uid(*admin, kDaemonSets, ns, kBuilderName);
