@@ -1,0 +1,345 @@
+// `kim build` against a real buildkitd v0.17.3 (containerd worker, namespace k8s.io): the CLI end
+// to end over unix and mTLS TCP, the session attachables, outputs, push, errors, cancellation,
+// and a differential test against buildctl on the same daemon.
+// peers: buildkitd containerd registry
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "kim/build_service.h"
+#include "lib/build/buildkit_client.h"
+#include "test/support/peers.h"
+#include "test/support/run_process.h"
+
+namespace fs = std::filesystem;
+using kim::test::PeerEnv;
+using kim::test::ProcessOutput;
+using kim::test::Run;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "kim-build-test-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string Write(const std::string& rel, const std::string& content, mode_t mode = 0644) const {
+    const fs::path path = fs::path(path_) / rel;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << content;
+    chmod(path.c_str(), mode);
+    return path.string();
+  }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+// A unique name per run so that tests never see each other's images.
+std::string Unique(const std::string& stem) {
+  static const std::string suffix = std::to_string(getpid());
+  return stem + "-" + suffix;
+}
+
+// `kim build` over the unix socket (`tls` = over TCP with mutual TLS instead).
+std::vector<std::string> KimBuild(bool tls = false) {
+  if (!tls) return {KIM_BINARY, "build", "--buildkit-addr", PeerEnv("KIM_TEST_BUILDKIT_SOCKET")};
+  const std::string dir = PeerEnv("KIM_TEST_BUILDKIT_TLS_DIR");
+  return {KIM_BINARY,    "build",         "--buildkit-addr", PeerEnv("KIM_TEST_BUILDKIT_ADDR"),
+          "--tlscacert", dir + "/ca.pem", "--tlscert",       dir + "/cert.pem",
+          "--tlskey",    dir + "/key.pem"};
+}
+
+ProcessOutput RunKimBuild(std::vector<std::string> args, bool tls = false,
+                          const std::string& input = "",
+                          const std::map<std::string, std::string>& env = {}) {
+  std::vector<std::string> argv = KimBuild(tls);
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessOutput out = Run(argv, input, env);
+  INFO("stdout: " << out.out);
+  INFO("stderr: " << out.err);
+  return out;
+}
+
+std::string KimImages() {
+  ProcessOutput out = Run({KIM_BINARY, "--containerd-socket", PeerEnv("KIM_TEST_CONTAINERD_SOCKET"),
+                           "images", "--no-trunc"});
+  INFO(out.err);
+  REQUIRE(out.exit_code == 0);
+  return out.out;
+}
+
+std::string Busybox() { return PeerEnv("KIM_TEST_REGISTRY") + "/busybox:1"; }
+
+}  // namespace
+
+TEST_CASE("build: FROM scratch + COPY over mTLS lands in containerd under its tag",
+          "[build][buildkitd]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile", "FROM scratch\nCOPY . /ctx/\n");
+  ctx.Write("hello.txt", "hello\n");
+  ctx.Write("sub/x", "x\n");
+  const std::string name = Unique("kim-scratch");
+  ProcessOutput out =
+      RunKimBuild({"-q", "-t", name + ":1", "--iidfile", ctx / "iid", ctx.path()}, /*tls=*/true);
+  REQUIRE(out.exit_code == 0);
+  const std::string id(absl::StripAsciiWhitespace(out.out));
+  CHECK(id.starts_with("sha256:"));
+  CHECK(id.size() == 71);
+  CHECK(ReadFile(ctx / "iid") == id);
+  CHECK(out.err.empty());  // -q: nothing but the ID
+  const std::string images = KimImages();
+  INFO(images);
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(images, '\n')) {
+    if (absl::StrContains(line, name) && absl::StrContains(line, id)) found = true;
+  }
+  CHECK(found);
+}
+
+TEST_CASE("build: FROM busybox with RUN, build args, labels and a target stage",
+          "[build][buildkitd]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile",
+            "FROM " + Busybox() + " AS first\n"
+            "ARG GREETING=unset\n"
+            "ARG FROM_ENV=unset\n"
+            "RUN echo \"$GREETING/$FROM_ENV\" > /greeting && echo built-first\n"
+            "FROM first AS second\n"
+            "RUN echo second > /second\n");
+  const std::string out_dir = ctx / "out";
+  ProcessOutput out = RunKimBuild(
+      {"--progress", "plain", "--no-cache", "--build-arg", "GREETING=hi,there", "--build-arg", "FROM_ENV",
+       "--label", "org.kim.test=yes", "--target", "first", "-o", "type=local,dest=" + out_dir,
+       ctx.path()},
+      false, "", {{"FROM_ENV", "env-value"}});
+  REQUIRE(out.exit_code == 0);
+  CHECK(ReadFile(out_dir + "/greeting") == "hi,there/env-value\n");  // no comma splitting
+  CHECK_FALSE(fs::exists(out_dir + "/second"));                       // --target stopped early
+  CHECK(fs::exists(out_dir + "/bin/sh"));
+  // Plain progress: buildx-style numbered steps with the RUN's output.
+  CHECK(absl::StrContains(out.err, "RUN echo \"hi,there/env-value\" > /greeting"));
+  CHECK(absl::StrContains(out.err, "built-first"));
+  CHECK(absl::StrContains(out.err, "DONE"));
+
+  // The label ends up in the image config (exported as an OCI tarball to read it).
+  const std::string tar = ctx / "image.tar";
+  out = RunKimBuild({"--progress", "quiet", "--label", "org.kim.test=yes", "--target", "first",
+                     "-o", "type=oci,dest=" + tar, ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  ProcessOutput grep = Run({"/bin/sh", "-c",
+                            "tar -xOf '" + tar + "' --wildcards 'blobs/sha256/*' 2>/dev/null | "
+                            "grep -a -c '\"org.kim.test\":\"yes\"'"});
+  CHECK(grep.out != "0\n");
+}
+
+TEST_CASE("build: RUN --mount=type=secret from a file and from the environment",
+          "[build][buildkitd]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile",
+            "FROM " + Busybox() + "\n"
+            "RUN --mount=type=secret,id=token cat /run/secrets/token > /from-file\n"
+            "RUN --mount=type=secret,id=envsecret,env=VALUE echo \"$VALUE\" > /from-env\n");
+  const std::string secret = ctx.Write("secret.txt", "s3cr3t");
+  const std::string out_dir = ctx / "out";
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--secret", "id=token,src=" + secret,
+                                   "--secret", "id=envsecret,env=KIM_SECRET", "-o",
+                                   "type=local,dest=" + out_dir, ctx.path()},
+                                  false, "", {{"KIM_SECRET", "from-environment"}});
+  REQUIRE(out.exit_code == 0);
+  CHECK(ReadFile(out_dir + "/from-file") == "s3cr3t");
+  CHECK(ReadFile(out_dir + "/from-env") == "from-environment\n");
+  CHECK_FALSE(absl::StrContains(out.err, "s3cr3t"));
+}
+
+TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {
+  TempDir ctx, elsewhere;
+  ctx.Write("a.txt", "a\n");
+  ctx.Write("dir/b.txt", "b\n", 0600);
+  const std::string tar = ctx / "../" + fs::path(ctx.path()).filename().string() + ".tar";
+  ProcessOutput out = RunKimBuild({"--progress", "quiet", "-f", "-", "-o", "type=tar,dest=" + tar,
+                                   ctx.path()},
+                                  false, "FROM scratch\nCOPY . /c/\n");
+  REQUIRE(out.exit_code == 0);
+  ProcessOutput list = Run({"/bin/tar", "--numeric-owner", "-tvf", tar});
+  fs::remove(tar);
+  CHECK(absl::StrContains(list.out, "c/a.txt"));
+  CHECK(absl::StrContains(list.out, "-rw------- 0/0"));
+  CHECK(absl::StrContains(list.out, "c/dir/b.txt"));
+
+  const std::string dockerfile = elsewhere.Write("Build.file", "FROM scratch\nCOPY a.txt /\n");
+  const std::string out_dir = elsewhere / "out";
+  out = RunKimBuild({"--progress", "quiet", "-f", dockerfile, "-o", "type=local,dest=" + out_dir,
+                     ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(ReadFile(out_dir + "/a.txt") == "a\n");
+}
+
+TEST_CASE("build: --push to the local registry", "[build][buildkitd][registry]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile", "FROM scratch\nCOPY . /\n");
+  ctx.Write("pushed.txt", "pushed\n");
+  const std::string repo = Unique("kim-pushed");
+  const std::string ref = PeerEnv("KIM_TEST_REGISTRY") + "/" + repo + ":1";
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--push", "-t", ref, ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(absl::StrContains(out.err, "pushing"));
+  ProcessOutput tags = Run({"/usr/bin/curl", "-sf",
+                            "http://" + PeerEnv("KIM_TEST_REGISTRY") + "/v2/" + repo + "/tags/list"});
+  INFO(tags.err);
+  CHECK(absl::StrContains(tags.out, "\"1\""));
+}
+
+TEST_CASE("build: a build over 15 s keeps its session (health checks answered)",
+          "[build][buildkitd][slow]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nRUN sleep 17 && echo slept > /slept\n");
+  auto service = kim::build::NewBuildKitService({.address = PeerEnv("KIM_TEST_BUILDKIT_SOCKET")});
+  REQUIRE(service.ok());
+  kim::BuildOptions options;
+  options.context_dir = ctx.path();
+  options.no_cache = true;
+  // The export to a local directory needs the session at the very end.
+  options.outputs = {{.type = "local", .attrs = {{"dest", ctx / "out"}}}};
+  int vertices = 0;
+  const auto start = std::chrono::steady_clock::now();
+  auto result = (*service)->Build(options, [&](const kim::BuildEvent& event) {
+    if (event.kind == kim::BuildEvent::Kind::kVertex) ++vertices;
+  });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(result.status().ToString());
+  REQUIRE(result.ok());
+  CHECK(seconds > 15);
+  CHECK(vertices > 0);
+  CHECK(ReadFile(ctx / "out/slept") == "slept\n");
+}
+
+TEST_CASE("build: Ctrl-C cancels the build on the daemon and exits 130", "[build][buildkitd]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nRUN echo started-sleeping && sleep 60\n");
+  std::vector<std::string> argv = KimBuild();
+  for (const char* arg : {"--progress", "plain", "--no-cache"}) argv.emplace_back(arg);
+  argv.push_back(ctx.path());
+  kim::test::Daemon kim(argv);
+  REQUIRE_FALSE(kim.WaitForLine("started-sleeping", 30).empty());
+  const auto start = std::chrono::steady_clock::now();
+  const int code = kim.Stop(SIGINT, 10);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(kim.err());
+  CHECK(code == 130);
+  CHECK(seconds < 5);
+  CHECK(absl::StrContains(kim.err(), "cancel"));
+}
+
+TEST_CASE("build: clear errors for a missing Dockerfile, a failing step and bad flags",
+          "[build][buildkitd]") {
+  TempDir ctx;
+  ProcessOutput out = RunKimBuild({ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "cannot read Dockerfile"));
+
+  ctx.Write("Dockerfile", "FROM scratch\nCOPY nope /\n");
+  out = RunKimBuild({"--progress", "plain", ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "failed to solve"));
+  CHECK(absl::StrContains(out.err, "nope"));
+
+  out = RunKimBuild({"--progress", "bogus", ctx.path()});
+  CHECK(out.exit_code != 0);
+  CHECK(absl::StrContains(out.err, "bogus"));
+  out = RunKimBuild({"--secret", "id=x,src=/does/not/exist", "-f", ctx / "Dockerfile", ctx.path()});
+  CHECK(out.exit_code != 0);
+
+  out = Run({KIM_BINARY, "build", "--buildkit-addr", "unix:///nonexistent/buildkitd.sock",
+             ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "cannot reach buildkitd"));
+}
+
+TEST_CASE("build: same filesystem as buildctl for a tricky context (differential)",
+          "[build][buildkitd][buildctl]") {
+  TempDir ctx;
+  const std::string c = ctx / "ctx";
+  ctx.Write("ctx/Dockerfile", "FROM scratch\nCOPY . /ctx/\n");
+  ctx.Write("ctx/.dockerignore",
+            "# tricky rules\n*.log\n!keep.log\n**/tmp\n/root-only.txt\ndir/**/*.bak\n"
+            "\xe6\x97\xa5\xe6\x9c\xac/ignored-\xc3\xa9*\nbuild\n!build/keep\n");
+  ctx.Write("ctx/a/x", "1\n");
+  ctx.Write("ctx/a-b/y", "2\n");
+  ctx.Write("ctx/x.log", "log\n");
+  ctx.Write("ctx/keep.log", "keep\n");
+  ctx.Write("ctx/sub/deeper/tmp/t", "t\n");
+  ctx.Write("ctx/dir/a/b/f.bak", "bak\n");
+  ctx.Write("ctx/dir/a/b/f.txt", "ok\n");
+  ctx.Write("ctx/root-only.txt", "r\n");
+  ctx.Write("ctx/nested/root-only.txt", "r2\n");
+  ctx.Write("ctx/\xe6\x97\xa5\xe6\x9c\xac/\xc3\xa9 t.txt", "u\n");
+  ctx.Write("ctx/\xe6\x97\xa5\xe6\x9c\xac/ignored-\xc3\xa9.txt", "i\n");
+  ctx.Write("ctx/build/out.o", "o\n");
+  ctx.Write("ctx/build/keep/k", "k\n");
+  ctx.Write("ctx/setuid", "s\n", 04755);
+  ctx.Write("ctx/private", "p\n", 0600);
+  ctx.Write("ctx/ro", "ro\n", 0444);
+  ctx.Write("ctx/exec.sh", "#!/bin/sh\n", 0755);
+  std::string big(300000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7919) >> 3);
+  ctx.Write("ctx/big.bin", big);
+  fs::create_directories(c + "/empty");
+  fs::create_directories(c + "/locked");
+  chmod((c + "/locked").c_str(), 0750);
+  REQUIRE(symlink("a/x", (c + "/rel-link").c_str()) == 0);
+  REQUIRE(symlink("/etc/passwd", (c + "/abs-link").c_str()) == 0);
+  REQUIRE(symlink("nope", (c + "/dangling").c_str()) == 0);
+  REQUIRE(link((c + "/a/x").c_str(), (c + "/hard").c_str()) == 0);
+
+  ProcessOutput out = RunKimBuild({"--progress", "quiet", "--no-cache", "-o",
+                                   "type=tar,dest=" + ctx / "kim.tar", c});
+  REQUIRE(out.exit_code == 0);
+  ProcessOutput bctl = Run({PeerEnv("KIM_TEST_BUILDCTL"), "--addr",
+                            PeerEnv("KIM_TEST_BUILDKIT_SOCKET"), "build", "--progress", "plain",
+                            "--frontend", "dockerfile.v0", "--local", "context=" + c, "--local",
+                            "dockerfile=" + c, "--output", "type=tar,dest=" + ctx / "buildctl.tar"});
+  INFO(bctl.err);
+  REQUIRE(bctl.exit_code == 0);
+  // buildctl right after kim finds the COPY cached: the file metadata kim sent matched fsutil's.
+  CHECK(absl::StrContains(bctl.err, "CACHED"));
+  ProcessOutput compare = Run({"/usr/bin/python3", KIM_SOURCE_DIR "/test/data/build/compare_tars.py",
+                               ctx / "kim.tar", ctx / "buildctl.tar", "ctx"});
+  INFO(compare.out << compare.err);
+  CHECK(compare.exit_code == 0);
+  ProcessOutput list = Run({"/bin/tar", "-tf", ctx / "kim.tar"});
+  CHECK(absl::StrContains(list.out, "ctx/keep.log"));
+  CHECK_FALSE(absl::StrContains(list.out, "ctx/x.log"));
+  CHECK_FALSE(absl::StrContains(list.out, "ctx/sub/deeper/tmp"));
+  CHECK_FALSE(absl::StrContains(list.out, "ctx/root-only.txt\n"));
+  CHECK(absl::StrContains(list.out, "ctx/nested/root-only.txt"));
+  CHECK_FALSE(absl::StrContains(list.out, "f.bak"));
+  CHECK_FALSE(absl::StrContains(list.out, "ignored-"));
+  CHECK_FALSE(absl::StrContains(list.out, "build/out.o"));
+  CHECK(absl::StrContains(list.out, "ctx/build/keep/k"));
+  CHECK(absl::StrContains(list.out, "ctx/empty/"));
+}
