@@ -3,6 +3,8 @@
 #include "lib/build/attachables.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 #include "lib/build/file_receiver.h"
 #include "moby/buildkit/secrets/v1/secrets.grpc.pb.h"
 #include "moby/filesync/v1/filesync.grpc.pb.h"
+#include "moby/sshforward/v1/ssh.grpc.pb.h"
 
 namespace kim::build {
 namespace {
@@ -372,6 +375,111 @@ class SecretsService final : public moby::buildkit::secrets::v1::Secrets::Servic
   const std::vector<BuildSecret> secrets_;
 };
 
+class SshService final : public moby::sshforward::v1::SSH::Service {
+ public:
+  explicit SshService(std::vector<BuildSsh> agents) : agents_(std::move(agents)) {}
+
+  grpc::Status CheckAgent(grpc::ServerContext*, const moby::sshforward::v1::CheckAgentRequest* request,
+                          moby::sshforward::v1::CheckAgentResponse*) override {
+    if (Find(request->id().empty() ? "default" : request->id()) == nullptr) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN,
+                          absl::StrCat("unset ssh forward key ", request->id()));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ForwardAgent(grpc::ServerContext* context,
+                            grpc::ServerReaderWriter<moby::sshforward::v1::BytesMessage,
+                                                     moby::sshforward::v1::BytesMessage>* stream) override {
+    std::vector<std::string> ids = MetadataValues(*context, "buildkit.ssh.id");
+    const std::string id = ids.empty() || ids.front().empty() ? "default" : ids.front();
+    const std::string* socket_path = Find(id);
+    if (socket_path == nullptr) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN, absl::StrCat("unset ssh forward key ", id));
+    }
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, socket_path->c_str(), sizeof address.sun_path - 1);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      if (fd >= 0) close(fd);
+      return grpc::Status(grpc::StatusCode::UNKNOWN,
+                          absl::StrCat("failed to connect to ", *socket_path, ": ", std::strerror(errno)));
+    }
+    // The agent protocol is request/response, each message a uint32 length then a type byte.
+    // Only listing identities (11), signing (13) and extensions (27) go through; anything else
+    // (adding, removing keys, locking) is answered with SSH_AGENT_FAILURE.
+    std::string pending;
+    moby::sshforward::v1::BytesMessage in, out;
+    auto read_full = [&](char* data, size_t size) {
+      for (size_t done = 0; done < size;) {
+        const ssize_t n = read(fd, data + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<size_t>(n);
+      }
+      return true;
+    };
+    bool ok = true;
+    while (ok && stream->Read(&in)) {
+      pending += in.data();
+      while (ok && pending.size() >= 4) {
+        const auto* p = reinterpret_cast<const unsigned char*>(pending.data());
+        const uint32_t length = (uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+        if (length > (1u << 20)) {
+          ok = false;
+          break;
+        }
+        if (pending.size() < 4 + length) break;
+        const std::string request = pending.substr(0, 4 + length);
+        pending.erase(0, 4 + length);
+        const unsigned char type = length > 0 ? static_cast<unsigned char>(request[4]) : 0;
+        std::string response;
+        if (type == 11 || type == 13 || type == 27) {
+          if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+              static_cast<ssize_t>(request.size())) {
+            ok = false;
+            break;
+          }
+          char header[4];
+          if (!read_full(header, 4)) {
+            ok = false;
+            break;
+          }
+          const auto* h = reinterpret_cast<const unsigned char*>(header);
+          const uint32_t size = (uint32_t{h[0]} << 24) | (h[1] << 16) | (h[2] << 8) | h[3];
+          if (size > (1u << 20)) {
+            ok = false;
+            break;
+          }
+          response.assign(header, 4);
+          response.resize(4 + size);
+          if (!read_full(response.data() + 4, size)) {
+            ok = false;
+            break;
+          }
+        } else {
+          response = std::string("\0\0\0\1\5", 5);  // SSH_AGENT_FAILURE
+        }
+        out.set_data(response);
+        if (!stream->Write(out)) ok = false;
+      }
+    }
+    close(fd);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::string* Find(const std::string& id) const {
+    for (const BuildSsh& agent : agents_) {
+      if (agent.id == id && !agent.paths.empty()) return &agent.paths.front();
+    }
+    return nullptr;
+  }
+
+  const std::vector<BuildSsh> agents_;
+};
+
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
   grpc::Status Check(grpc::ServerContext*, const grpc::health::v1::HealthCheckRequest*,
@@ -400,6 +508,12 @@ std::unique_ptr<grpc::Service> NewFileSendService(FileSendTarget target) {
 std::unique_ptr<grpc::Service> NewAuthService() { return std::make_unique<AuthService>(); }
 std::unique_ptr<grpc::Service> NewSecretsService(std::vector<BuildSecret> secrets) {
   return std::make_unique<SecretsService>(std::move(secrets));
+}
+std::unique_ptr<grpc::Service> NewSshService(std::vector<BuildSsh> agents) {
+  return std::make_unique<SshService>(std::move(agents));
+}
+std::vector<std::string> SshMethods() {
+  return {"/moby.sshforward.v1.SSH/CheckAgent", "/moby.sshforward.v1.SSH/ForwardAgent"};
 }
 std::unique_ptr<grpc::Service> NewHealthService() { return std::make_unique<HealthService>(); }
 

@@ -32,6 +32,10 @@ std::unique_ptr<grpc::Service> NewAuthService();
 // `--secret` values, read when the daemon asks for them.
 std::unique_ptr<grpc::Service> NewSecretsService(std::vector<BuildSecret> secrets);
 
+// `--ssh` agents (unix sockets), forwarded read-only: the build may list keys and sign, never
+// add, remove or lock.
+std::unique_ptr<grpc::Service> NewSshService(std::vector<BuildSsh> agents);
+
 // grpc.health.v1.Health answering SERVING (buildkitd drops a session whose checks fail).
 std::unique_ptr<grpc::Service> NewHealthService();
 
@@ -41,6 +45,7 @@ std::vector<std::string> FileSendMethods();
 std::vector<std::string> AuthMethods();
 std::vector<std::string> SecretsMethods();
 std::vector<std::string> HealthMethods();
+std::vector<std::string> SshMethods();
 
 }  // namespace kim::build
 

@@ -149,6 +149,27 @@ class BuildKitService final : public BuildService {
     add(NewHealthService(), HealthMethods());
     add(NewAuthService(), AuthMethods());
     if (!options.secrets.empty()) add(NewSecretsService(options.secrets), SecretsMethods());
+    if (!options.ssh.empty()) {
+      std::vector<BuildSsh> agents = options.ssh;
+      for (BuildSsh& agent : agents) {
+        if (agent.paths.empty()) {
+          const char* sock = getenv("SSH_AUTH_SOCK");
+          if (sock == nullptr || *sock == '\0') {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "--ssh ", agent.id, ": no agent socket given and SSH_AUTH_SOCK is not set"));
+          }
+          agent.paths = {sock};
+        }
+        struct stat sst {};
+        if (agent.paths.size() != 1 || stat(agent.paths.front().c_str(), &sst) != 0 ||
+            !S_ISSOCK(sst.st_mode)) {
+          return absl::UnimplementedError(absl::StrCat(
+              "--ssh ", agent.id, ": only an SSH agent socket can be forwarded (key files are not "
+              "supported yet)"));
+        }
+      }
+      add(NewSshService(std::move(agents)), SshMethods());
+    }
     if (!plan->output_directory.empty() || !plan->output_file.empty()) {
       add(NewFileSendService({.directory = plan->output_directory, .file = plan->output_file}),
           FileSendMethods());

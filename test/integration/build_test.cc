@@ -16,7 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "kim/build_service.h"
+#include "lib/build/attachables.h"
 #include "lib/build/buildkit_client.h"
+#include "moby/sshforward/v1/ssh.grpc.pb.h"
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
 
@@ -342,4 +344,67 @@ TEST_CASE("build: same filesystem as buildctl for a tricky context (differential
   CHECK_FALSE(absl::StrContains(list.out, "build/out.o"));
   CHECK(absl::StrContains(list.out, "ctx/build/keep/k"));
   CHECK(absl::StrContains(list.out, "ctx/empty/"));
+}
+
+namespace {
+
+// An ssh-agent of our own for the length of a test.
+class SshAgent {
+ public:
+  explicit SshAgent(const std::string& dir) : socket_(dir + "/agent.sock") {
+    ProcessOutput out = Run({"/usr/bin/ssh-agent", "-a", socket_, "-s"});
+    INFO(out.err);
+    REQUIRE(out.exit_code == 0);
+    const size_t pos = out.out.find("SSH_AGENT_PID=");
+    REQUIRE(pos != std::string::npos);
+    pid_ = std::atoi(out.out.c_str() + pos + 14);
+    REQUIRE(pid_ > 0);
+  }
+  ~SshAgent() { kill(pid_, SIGTERM); }
+  const std::string& socket() const { return socket_; }
+
+ private:
+  std::string socket_;
+  int pid_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("build: --ssh forwards an agent socket, read-only", "[build][buildkitd][ssh]") {
+  TempDir ctx;
+  SshAgent agent(ctx.path());
+  ctx.Write("Dockerfile", "FROM " + Busybox() +
+                              "\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo agent-ok\n");
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--no-cache", "--ssh",
+                                   "default=" + agent.socket(), ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(absl::StrContains(out.err, "agent-ok"));
+  out = RunKimBuild({"--ssh", "default=" + ctx / "Dockerfile", ctx.path()});  // a key file
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "only an SSH agent socket"));
+
+  // The forwarding itself, as the daemon drives it: list keys goes through, adding is refused.
+  auto service = kim::build::NewSshService({{.id = "default", .paths = {agent.socket()}}});
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service.get());
+  auto server = builder.BuildAndStart();
+  auto stub = moby::sshforward::v1::SSH::NewStub(server->InProcessChannel({}));
+  grpc::ClientContext check_context;
+  moby::sshforward::v1::CheckAgentResponse checked;
+  CHECK(stub->CheckAgent(&check_context, {}, &checked).ok());
+  grpc::ClientContext context;
+  auto stream = stub->ForwardAgent(&context);
+  moby::sshforward::v1::BytesMessage message, reply;
+  message.set_data(std::string("\0\0\0\1\x0b", 5));  // REQUEST_IDENTITIES
+  REQUIRE(stream->Write(message));
+  REQUIRE(stream->Read(&reply));
+  REQUIRE(reply.data().size() >= 5);
+  CHECK(reply.data()[4] == 12);  // IDENTITIES_ANSWER
+  message.set_data(std::string("\0\0\0\1\x13", 5));  // REMOVE_ALL_IDENTITIES
+  REQUIRE(stream->Write(message));
+  REQUIRE(stream->Read(&reply));
+  CHECK(reply.data() == std::string("\0\0\0\1\5", 5));  // FAILURE
+  stream->WritesDone();
+  CHECK(stream->Finish().ok());
+  server->Shutdown();
 }

@@ -186,7 +186,7 @@ int RunBuild(Invocation& invocation) {
     return InterruptWatcher::kExitInterrupted;
   }
   if (!result.ok()) return ReportError(invocation, result.status());
-  if (quiet) *invocation.out << result->image_id << "\n";
+  if (quiet && !result->image_id.empty()) *invocation.out << result->image_id << "\n";
   if (!iidfile.empty()) {
     std::ofstream file(iidfile);
     file << result->image_id;
