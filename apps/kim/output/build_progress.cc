@@ -268,16 +268,26 @@ void BuildProgress::Draw(bool final) {
   lines.push_back(absl::StrFormat("[+] Building %.1fs (%d/%d)%s",
                                   absl::ToDoubleSeconds(now - start_), done,
                                   static_cast<int>(order_.size()), final ? " FINISHED" : ""));
+  // Steps in the order they started (like buildx), the ones not begun yet left out.
+  std::vector<const Step*> shown;
   for (const std::string& digest : order_) {
     const Step& step = steps_.at(digest);
-    if (!step.started && !step.cached) continue;  // not begun yet
+    if (step.started || step.cached) shown.push_back(&step);
+  }
+  std::stable_sort(shown.begin(), shown.end(), [](const Step* a, const Step* b) {
+    const absl::Time ta = a->started ? *a->started : a->completed ? *a->completed : absl::InfiniteFuture();
+    const absl::Time tb = b->started ? *b->started : b->completed ? *b->completed : absl::InfiniteFuture();
+    return ta < tb;
+  });
+  for (const Step* shown_step : shown) {
+    const Step& step = *shown_step;
     std::string timer;
-    if (step.cached) {
-      timer = "CACHED";
-    } else if (step.started) {
+    if (step.started && !step.cached) {
       timer = Seconds((step.completed ? *step.completed : now) - *step.started);
+    } else {
+      timer = "0.0s";
     }
-    std::string prefix = step.error.empty() ? " => " : " => ERROR ";
+    std::string prefix = !step.error.empty() ? " => ERROR " : step.cached ? " => CACHED " : " => ";
     const std::string head = Fit(prefix + step.name, width > timer.size() + 2 ? width - timer.size() - 2 : width);
     lines.push_back(head + std::string(width - std::min(width, head.size() + timer.size() + 1), ' ') + timer);
     const bool running = step.started && !step.completed && !step.cached;
