@@ -133,6 +133,7 @@ class FileSyncService final : public moby::filesync::v1::FileSync::Service {
                            const std::string& root, const WalkFilter& filter) {
     std::mutex write_mu;
     std::atomic<bool> write_failed{false};
+    // (Write's buffer_hint for the STATs was tried: 2.3x slower on 20k files.)
     auto write = [&](const Packet& packet) {
       std::lock_guard lock(write_mu);
       if (write_failed) return false;
