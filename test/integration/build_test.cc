@@ -197,6 +197,17 @@ TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[bu
                      ctx.path()});
   REQUIRE(out.exit_code == 0);
   CHECK(ReadFile(out_dir + "/a.txt") == "a\n");
+
+  // <Dockerfile>.dockerignore next to a Dockerfile outside the context wins over the context's.
+  elsewhere.Write("All.file", "FROM scratch\nCOPY . /\n");
+  elsewhere.Write("All.file.dockerignore", "dir\n");
+  ctx.Write(".dockerignore", "a.txt\n");
+  const std::string all_dir = elsewhere / "all";
+  out = RunKimBuild({"--progress", "quiet", "-f", elsewhere / "All.file", "-o",
+                     "type=local,dest=" + all_dir, ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(fs::exists(all_dir + "/a.txt"));
+  CHECK_FALSE(fs::exists(all_dir + "/dir"));
 }
 
 TEST_CASE("build: --push to the local registry", "[build][buildkitd][registry]") {
