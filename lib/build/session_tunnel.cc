@@ -15,6 +15,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace kim::build {
+namespace {
+
+// A read smaller than this is topped up with whatever else is already buffered (no waiting:
+// a 100-500 us wait measured no better on 20k small files, while this alone cut their transfer
+// from ~2.4 s to ~1.8 s).
+constexpr size_t kCoalesceBelow = 16384;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SessionTunnel>> SessionTunnel::Open(
     moby::buildkit::v1::Control::Stub* control, const std::string& id, const std::string& name,
@@ -61,7 +69,17 @@ void SessionTunnel::PumpUp() {
     const ssize_t n = read(bridge_fd_, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    message.set_data(buffer.data(), static_cast<size_t>(n));
+    size_t size = static_cast<size_t>(n);
+    // Many small HTTP/2 frames (FileSync STATs of small files) arrive as separate writes: take
+    // whatever else is already buffered so that one Session message carries them together.
+    if (size < kCoalesceBelow) {
+      while (size < buffer.size()) {
+        const ssize_t more = recv(bridge_fd_, buffer.data() + size, buffer.size() - size, MSG_DONTWAIT);
+        if (more <= 0) break;
+        size += static_cast<size_t>(more);
+      }
+    }
+    message.set_data(buffer.data(), size);
     if (!stream_->Write(message)) break;
   }
   stream_->WritesDone();
