@@ -3,9 +3,14 @@
 
 #include <openssl/pem.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+
 #include <boost/asio/ssl.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace kim {
 namespace {
@@ -76,6 +81,52 @@ absl::StatusOr<web::http::http_response> SendRequest(web::http::client::http_cli
     // Read the whole body now, so that the response outlives the client that received it.
     return client.request(request).get().content_ready().get();
   } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot reach ", target, ": ", e.what()));
+  }
+}
+
+absl::StatusOr<web::http::http_response> SendRequest(web::http::client::http_client& client,
+                                                     web::http::http_request request,
+                                                     absl::Duration idle_timeout) {
+  const std::string target =
+      absl::StrCat(request.method(), " ", client.base_uri().to_string(),
+                   request.relative_uri().to_string());
+  // The time of the last byte moved, in nanoseconds since the epoch.
+  auto last_progress = std::make_shared<std::atomic<int64_t>>(absl::GetCurrentTimeNanos());
+  request.set_progress_handler([last_progress](web::http::message_direction::direction,
+                                               utility::size64_t) {
+    last_progress->store(absl::GetCurrentTimeNanos());
+  });
+  pplx::cancellation_token_source cancel;
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  pplx::task<web::http::http_response> task =
+      client.request(request, cancel.get_token())
+          .then([](web::http::http_response response) { return response.content_ready(); });
+  task.then([done](pplx::task<web::http::http_response>) { done->set_value(); });
+  bool timed_out = false;
+  while (true) {
+    const absl::Time deadline =
+        absl::FromUnixNanos(last_progress->load()) + idle_timeout;
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      timed_out = true;
+      cancel.cancel();
+      finished.wait();
+      break;
+    }
+    if (finished.wait_for(absl::ToChronoMilliseconds(left) + std::chrono::milliseconds(1)) ==
+        std::future_status::ready) {
+      break;
+    }
+  }
+  try {
+    return task.get();
+  } catch (const std::exception& e) {
+    if (timed_out) {
+      return absl::UnavailableError(absl::StrCat("cannot reach ", target, ": no answer for ",
+                                                 absl::FormatDuration(idle_timeout)));
+    }
     return absl::UnavailableError(absl::StrCat("cannot reach ", target, ": ", e.what()));
   }
 }

@@ -34,6 +34,14 @@ absl::StatusOr<std::unique_ptr<web::http::client::http_client>> NewHttpClient(
 absl::StatusOr<web::http::http_response> SendRequest(web::http::client::http_client& client,
                                                      web::http::http_request request);
 
+// Like SendRequest, but gives up once no byte has moved in either direction for `idle_timeout`
+// (the request is cancelled, so a server that hangs half-way, or that cpprestsdk would re-send
+// to on a fresh connection, costs at most that long). Long transfers that keep moving are not
+// cut. Returns Unavailable "... : no answer for <idle_timeout>" then.
+absl::StatusOr<web::http::http_response> SendRequest(web::http::client::http_client& client,
+                                                     web::http::http_request request,
+                                                     absl::Duration idle_timeout);
+
 }  // namespace kim
 
 #endif  // KIM_LIB_CORE_HTTP_CLIENT_H_

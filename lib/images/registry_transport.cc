@@ -131,7 +131,10 @@ absl::StatusOr<http::client::http_client*> RegistryTransport::ClientFor(const st
   std::lock_guard<std::mutex> lock(clients_mutex_);
   auto& client = clients_[base];
   if (client == nullptr) {
-    auto made = NewHttpClient(HttpClientOptions{.base_url = base, .timeout = options_.timeout});
+    // cpprestsdk's own timeout is only a backstop: SendRequest's idle timeout is the one that
+    // counts (cpprestsdk re-sends a request whose reused connection fails, doubling its wait).
+    auto made = NewHttpClient(HttpClientOptions{.base_url = base,
+                                                .timeout = options_.timeout * 2 + absl::Seconds(1)});
     if (!made.ok()) return made.status();
     client = *std::move(made);
   }
@@ -181,7 +184,7 @@ absl::StatusOr<http::http_response> RegistryTransport::Attempt(const RegistryReq
              request.method == http::methods::PATCH) {
     message.headers().set_content_length(0);
   }
-  auto response = SendRequest(*route->first, std::move(message));
+  auto response = SendRequest(*route->first, std::move(message), options_.timeout);
   if (!response.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "cannot reach registry ", options_.host, " (", request.method, " ",
@@ -367,7 +370,7 @@ absl::StatusOr<BearerToken> RegistryTransport::FetchToken(const std::string& rea
       message.headers().add("Authorization", BasicAuthorization(credentials));
     }
   }
-  auto response = SendRequest(**client, std::move(message));
+  auto response = SendRequest(**client, std::move(message), options_.timeout);
   if (!response.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot reach the token server ", realm,
                                                " of registry ", options_.host, ": ",
