@@ -108,11 +108,16 @@ void BuildProgress::Update(const BuildEvent& event) {
   }
   switch (event.kind) {
     case BuildEvent::Kind::kVertex:
+      // Each vertex event is a full snapshot; a vertex may complete and start again (the
+      // daemon re-runs "load build definition" for the frontend), so nothing is merged.
       if (!event.name.empty()) step.name = event.name;
-      step.cached = step.cached || event.cached;
-      if (event.started) step.started = event.started;
-      if (event.completed) step.completed = event.completed;
-      if (!event.error.empty()) step.error = event.error;
+      if (step.done_printed && event.started && !event.completed && !event.cached) {
+        step.done_printed = false;
+      }
+      step.cached = event.cached;
+      step.started = event.started;
+      step.completed = event.completed;
+      step.error = event.error;
       break;
     case BuildEvent::Kind::kProgress: {
       auto p = std::find_if(step.progress.begin(), step.progress.end(),
