@@ -13,7 +13,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -583,4 +585,81 @@ TEST_CASE("push: a registry that hangs mid-upload fails within the timeout", "[r
   CHECK(pushed.status().code() == absl::StatusCode::kUnavailable);
   auto tag = Client(real)->Resolve(Ref(real + "/" + repository + ":1"));
   CHECK(tag.status().code() == absl::StatusCode::kNotFound);
+}
+
+// Not run by default (hidden tag): push times of the seed images and of a generated ~200 MB,
+// 5-layer image, each to a new repository, medians of 5, printed for the report. Run with
+//   kim_registry_push_tests '[bench]'   (KIM_BENCH_LAYOUT_DIR: where to write the big layout,
+//                                         KIM_BENCH_CHUNK_SIZE: bytes per upload request)
+TEST_CASE("bench: push times", "[.][bench]") {
+  const std::string host = PeerEnv("KIM_TEST_REGISTRY");
+  auto median_ms = [&](const std::string& layout, const kim::Descriptor& root,
+                       const std::string& what) {
+    kim::OciLayoutSource source(layout);
+    std::vector<double> times;
+    const char* chunk_env = std::getenv("KIM_BENCH_CHUNK_SIZE");
+    const size_t chunk_size = chunk_env != nullptr ? std::stoul(chunk_env) : 8 << 20;
+    for (int i = 0; i < 5; ++i) {
+      auto client = Client(host, {}, chunk_size);
+      const auto start = std::chrono::steady_clock::now();
+      auto pushed = client->PushImage(Ref(host + "/" + UniqueRepository("bench") + ":1"), root,
+                                      source);
+      times.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+      REQUIRE(pushed.ok());
+    }
+    std::sort(times.begin(), times.end());
+    WARN(what << ": median " << times[2] << " ms (min " << times[0] << ", max " << times[4]
+              << ")");
+  };
+  median_ms(SeedLayout("busybox"), SeedRoot("1"), "busybox:1");
+  median_ms(SeedLayout("busybox"), SeedRoot("2"), "busybox:2");
+  auto hello = kim::FindOciLayoutTag(SeedLayout("hello"), "1");
+  REQUIRE(hello.ok());
+  median_ms(SeedLayout("hello"), *hello, "hello:1");
+
+  // A generated layout: 5 layers of 40 MiB of pseudo-random (incompressible) bytes.
+  const char* dir_env = std::getenv("KIM_BENCH_LAYOUT_DIR");
+  const std::string dir = dir_env != nullptr ? dir_env : "/tmp/kim-bench-layout";
+  std::filesystem::create_directories(dir + "/blobs/sha256");
+  auto write_blob = [&](const std::string& bytes) {
+    const std::string digest = kim::DigestOf(bytes).String();
+    std::ofstream(dir + "/blobs/sha256/" + digest.substr(7), std::ios::binary) << bytes;
+    return digest;
+  };
+  std::string layers;
+  std::string diff_ids;
+  uint64_t state = 88172645463325252ull;
+  for (int layer = 0; layer < 5; ++layer) {
+    std::string bytes(40 << 20, '\0');
+    for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      std::memcpy(bytes.data() + i, &state, 8);
+    }
+    const std::string digest = write_blob(bytes);
+    absl::StrAppend(&layers, layer ? "," : "",
+                    R"({"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")", digest,
+                    R"(","size":)", bytes.size(), "}");
+    absl::StrAppend(&diff_ids, layer ? "," : "", "\"", digest, "\"");
+  }
+  const std::string config = absl::StrCat(
+      R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[)", diff_ids,
+      "]}}");
+  const std::string config_digest = write_blob(config);
+  const std::string manifest = absl::StrCat(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)",
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")",
+      config_digest, R"(","size":)", config.size(), R"(},"layers":[)", layers, "]}");
+  const kim::Descriptor root{.media_type = kim::kOciManifest,
+                             .digest = write_blob(manifest),
+                             .size = static_cast<int64_t>(manifest.size())};
+  std::ofstream(dir + "/oci-layout") << R"({"imageLayoutVersion":"1.0.0"})";
+  std::ofstream(dir + "/index.json")
+      << absl::StrCat(R"({"schemaVersion":2,"manifests":[{"mediaType":")", kim::kOciManifest,
+                      R"(","digest":")", root.digest, R"(","size":)", root.size,
+                      R"(,"annotations":{"org.opencontainers.image.ref.name":"big"}}]})");
+  median_ms(dir, root, "generated 200 MiB / 5 layers");
 }
