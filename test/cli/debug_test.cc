@@ -5,7 +5,7 @@
 
 using kim::test::Run;
 
-TEST_CASE("--debug writes debug lines to stderr only when asked", "[cli][debug]") {
+TEST_CASE("kim --debug writes debug lines to stderr only when asked", "[cli][debug]") {
   const auto quiet = Run({KIM_BINARY, "images"}, "", {{"KIM_AGENT_ADDR", ""},
                                                       {"KIM_CONTAINERD_SOCKET", ""}});
   CHECK(quiet.err.find("DEBU[") == std::string::npos);

@@ -35,7 +35,7 @@ TEST_CASE("PlanSolve: frontend attributes", "[build][plan]") {
   CHECK(plan->exporter.empty());  // no tag, no output: cache only
 }
 
-TEST_CASE("PlanSolve: tags make an image exporter; --push pushes them", "[build][plan]") {
+TEST_CASE("PlanSolve: tags make an image exporter, --push pushes them", "[build][plan]") {
   BuildOptions options;
   options.tags = {"docker.io/library/app:1", "registry:5000/app:1"};
   options.push = true;

@@ -70,7 +70,7 @@ TEST_CASE("Execute finds nested commands by name and alias", "[cli]") {
   CHECK(tree.leaf->UseLine() == "app image build");
 }
 
-TEST_CASE("repeatable flags keep commas; slice flags split them", "[cli][flags]") {
+TEST_CASE("repeatable flags keep commas, slice flags split them", "[cli][flags]") {
   Tree tree;
   REQUIRE(tree.Run({"image", "build", "--build-arg", "A=1,2", "--build-arg=B=x,y", "-t", "a:1",
                     "-tb:2", "--cache-to", "x,y", "ctx"}) == 7);
@@ -121,7 +121,7 @@ TEST_CASE("bool flags take grouped shorthands and explicit values", "[cli][flags
   CHECK(tree.seen.flags.Strings("tag") == std::vector<std::string>{"x:1"});
 }
 
-TEST_CASE("a double dash ends flags; later words are arguments", "[cli][flags]") {
+TEST_CASE("a double dash ends flags, later words are arguments", "[cli][flags]") {
   Tree tree;
   REQUIRE(tree.Run({"image", "build", "--", "-weird-dir"}) == 7);
   CHECK(tree.seen.args == std::vector<std::string>{"-weird-dir"});

@@ -85,13 +85,13 @@ TEST_CASE("default table: the original's columns, short IDs, Docker sizes", "[ou
   CHECK(no_trunc.find(kIdA) != std::string::npos);
 }
 
-TEST_CASE("-q prints each image ID once", "[output]") {
+TEST_CASE("images -q prints each image ID once", "[output]") {
   CHECK(Render({.quiet = true}) == "aaaaaaaaaaaa\n");
   CHECK(Render({.all = true, .quiet = true}) == "bbbbbbbbbbbb\naaaaaaaaaaaa\ncccccccccccc\n");
   CHECK(Render({.no_trunc = true, .quiet = true}) == kIdA + "\n");
 }
 
-TEST_CASE("--format templates and json", "[output]") {
+TEST_CASE("images --format templates and json", "[output]") {
   CHECK(Render({.format = "{{.Repository}}:{{.Tag}}"}) ==
         "alpine:3.19\nregistry:5000/team/alpine:prod\n");
   CHECK(Render({.format = "{{.ID}} {{.CreatedSince}}"}) ==

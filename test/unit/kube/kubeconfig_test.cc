@@ -166,7 +166,7 @@ TEST_CASE("kubeconfig: bad YAML names the file and the line", "[kube][kubeconfig
         std::string::npos);
 }
 
-TEST_CASE("kubeconfig: unknown context, cluster, user; no current-context", "[kube][kubeconfig]") {
+TEST_CASE("kubeconfig: unknown context, cluster, user, no current-context", "[kube][kubeconfig]") {
   TempDir dir;
   auto options = Isolated(dir);
   options.explicit_paths = dir.Write("a.yaml", Config("a", "https://a:1", "u", "    token: t\n"));
