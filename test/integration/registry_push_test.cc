@@ -165,6 +165,8 @@ class Relay {
     ShutdownAll();
   }
   void Freeze() { frozen_ = true; }
+  // Connections accepted so far.
+  int connections() const { return connections_.load(); }
 
  private:
   static sockaddr_in Loopback(int port) {
@@ -193,6 +195,7 @@ class Relay {
         close(upstream);
         continue;
       }
+      ++connections_;
       std::lock_guard<std::mutex> lock(mutex_);
       fds_.push_back(client);
       fds_.push_back(upstream);
@@ -228,6 +231,7 @@ class Relay {
   std::vector<int> fds_;
   std::vector<std::thread> pumps_;
   std::atomic<bool> stop_{false}, cut_{false}, frozen_{false};
+  std::atomic<int> connections_{0};
   std::thread acceptor_;
 };
 
@@ -280,7 +284,7 @@ TEST_CASE("OCI layout: tags of index.json, blobs by digest", "[registry][push]")
   CHECK(source.ReadAll(wrong_size).status().code() == absl::StatusCode::kDataLoss);
 }
 
-TEST_CASE("push: a new repository gets the local manifest digest; again, all blobs exist",
+TEST_CASE("push: a new repository gets the local manifest digest, and a second push finds every blob",
           "[registry][push]") {
   const std::string host = PeerEnv("KIM_TEST_REGISTRY");
   const std::string repository = UniqueRepository("new");
@@ -493,7 +497,7 @@ TEST_CASE("push: Basic auth with credentials, and a clear error without", "[regi
   CHECK(unresolved.status().code() == absl::StatusCode::kUnauthenticated);
 }
 
-TEST_CASE("push: Bearer token flow with credentials; wrong password refused", "[registry][push]") {
+TEST_CASE("push: Bearer token flow with credentials, and a wrong password refused", "[registry][push]") {
   const std::string host = PeerEnv("KIM_TEST_REGISTRY_TOKEN");
   const std::string repository = UniqueRepository("token");
   const auto root = SeedRoot("2");
@@ -529,6 +533,40 @@ TEST_CASE("push: Bearer token flow with credentials; wrong password refused", "[
   CHECK(anonymous.status().message() ==
         "push to " + host + "/" + repository +
             ": authentication required (run kim login? check your Docker config)");
+}
+
+TEST_CASE("push: connections are kept alive and reused", "[registry][push]") {
+  const std::string real = PeerEnv("KIM_TEST_REGISTRY");
+  Relay relay(PortOf(real));
+  kim::OciLayoutSource source(SeedLayout("busybox"));
+  // 64 KiB chunks: some 25 requests; uploads run two at a time (config and layer).
+  auto client = Client(relay.host(), {}, 64 * 1024);
+  auto pushed = client->PushImage(Ref(relay.host() + "/" + UniqueRepository("keepalive") + ":2"),
+                                  SeedRoot("2"), source);
+  INFO(pushed.status());
+  REQUIRE(pushed.ok());
+  // cpprestsdk hands a connection back to its pool just after the response task completes, so
+  // the next request of the same thread sometimes opens a second one; never one per request.
+  CHECK(relay.connections() <= 6);
+  // A second push with the same client needs (almost) nothing new.
+  const int before = relay.connections();
+  REQUIRE(client
+              ->PushImage(Ref(relay.host() + "/" + UniqueRepository("keepalive") + ":1"),
+                          SeedRoot("1"), source)
+              .ok());
+  CHECK(relay.connections() - before <= 1);
+
+  // One upload at a time: one or two connections for the whole push (~25 requests).
+  Relay serial_relay(PortOf(real));
+  auto serial = kim::RegistryClient::Create({.host = serial_relay.host(),
+                                             .chunk_size = 64 * 1024,
+                                             .max_concurrent_uploads = 1});
+  REQUIRE(serial.ok());
+  REQUIRE((*serial)
+              ->PushImage(Ref(serial_relay.host() + "/" + UniqueRepository("keepalive") + ":2"),
+                          SeedRoot("2"), source)
+              .ok());
+  CHECK(serial_relay.connections() <= 2);
 }
 
 TEST_CASE("push: a registry that is not listening is Unavailable at once, naming it",
