@@ -25,6 +25,7 @@
 #include "lib/images/containerd_remove_plan.h"
 #include "lib/images/image_filter.h"
 #include "lib/images/ingest_tracker.h"
+#include "lib/images/registry_client.h"
 
 namespace kim {
 namespace {
@@ -136,8 +137,44 @@ class ContainerdImageService final : public ImageService {
     return Status(reference.String());
   }
 
-  absl::StatusOr<std::string> Push(const std::string&, const PushOptions&) override {
-    return absl::UnimplementedError("push is not built yet in this version of kim");
+  absl::StatusOr<std::string> Push(const std::string& image, const PushOptions& options) override {
+    auto parsed = ImageReference::ParseNormalized(image);
+    if (!parsed.ok()) return parsed.status();
+    const ImageReference target = parsed->WithDefaultTag();
+    auto record = GetRecord(target.String());
+    if (absl::IsNotFound(record.status())) {
+      return absl::NotFoundError(absl::StrCat("image \"", target.FamiliarString(),
+                                              "\": not found (tag an image with that name first: "
+                                              "kim tag IMAGE ", target.FamiliarString(), ")"));
+    }
+    if (!record.ok()) return record.status();
+    const Descriptor root{.media_type = record->target().media_type(),
+                          .digest = record->target().digest(),
+                          .size = record->target().size()};
+
+    RegistryClientOptions client_options{.host = target.Domain(), .insecure = options.insecure};
+    if (CredentialsApply(options.credentials, target)) {
+      client_options.credentials = options.credentials;
+    }
+    auto client = RegistryClient::Create(client_options);
+    if (!client.ok()) return client.status();
+    // Other repositories of the same registry that name this image likely hold its blobs:
+    // the registry can mount them instead of receiving them again.
+    RegistryPushOptions push_options;
+    auto names = Status(target.String());
+    if (names.ok()) {
+      std::vector<std::string> all = names->repo_tags;
+      all.insert(all.end(), names->repo_digests.begin(), names->repo_digests.end());
+      for (const std::string& name : all) {
+        auto other = ImageReference::Parse(name);
+        if (other.ok() && other->Domain() == target.Domain() && other->Path() != target.Path()) {
+          push_options.mount_from.push_back(other->Path());
+        }
+      }
+    }
+    auto digest = (*client)->PushImage(target, root, *blobs_, options.progress, push_options);
+    if (!digest.ok()) return digest.status();
+    return digest->String();
   }
 
   absl::StatusOr<Image> Tag(const std::string& source,

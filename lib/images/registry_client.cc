@@ -209,7 +209,7 @@ absl::StatusOr<bool> RegistryClient::BlobExists(const ImageReference& ref,
 class RegistryClient::Push {
  public:
   Push(RegistryClient& client, const ImageReference& target, BlobSource& source,
-       const ProgressCallback& progress, const PushOptions& options)
+       const ProgressCallback& progress, const RegistryPushOptions& options)
       : client_(client),
         transport_(*client.transport_),
         target_(target),
@@ -552,7 +552,7 @@ class RegistryClient::Push {
   const std::string push_scope_;
   BlobSource& source_;
   const ProgressCallback& progress_;
-  const PushOptions& options_;
+  const RegistryPushOptions& options_;
 
   std::set<std::string> seen_manifests_;
   std::set<std::string> seen_blobs_;
@@ -565,7 +565,7 @@ class RegistryClient::Push {
 absl::StatusOr<Digest> RegistryClient::PushImage(const ImageReference& target,
                                                  const Descriptor& root, BlobSource& source,
                                                  const ProgressCallback& progress,
-                                                 const PushOptions& options) {
+                                                 const RegistryPushOptions& options) {
   const std::string prefix = absl::StrCat("push to ", target.Name());
   if (auto status = CheckDomain(target); !status.ok()) return WithPrefix(status, prefix);
   Push push(*this, target, source, progress, options);

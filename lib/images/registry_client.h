@@ -42,7 +42,7 @@ struct RegistryClientOptions {
 };
 
 // Per-push choices.
-struct PushOptions {
+struct RegistryPushOptions {
   // Repositories of the same registry ("library/app") that may already hold the blobs; a blob
   // the target lacks is mounted from them before it is uploaded. A blob's own
   // "kim.mount-from" annotation (comma-separated repositories) is tried first. Names of other
@@ -93,7 +93,7 @@ class RegistryClient {
   // or Unknown/InvalidArgument with the registry's own error text.
   absl::StatusOr<Digest> PushImage(const ImageReference& target, const Descriptor& root,
                                    BlobSource& source, const ProgressCallback& progress = {},
-                                   const PushOptions& options = {});
+                                   const RegistryPushOptions& options = {});
 
   const RegistryClientOptions& options() const { return options_; }
 

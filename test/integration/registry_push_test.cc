@@ -364,7 +364,7 @@ TEST_CASE("push: blobs are mounted from another repository of the same registry"
   // Per-blob candidates (what containerd's distribution-source labels give).
   const std::string third = UniqueRepository("mount-label");
   ProgressLog labelled;
-  kim::PushOptions options;
+  kim::RegistryPushOptions options;
   options.mount_from_for = [&](const kim::Descriptor& blob) {
     return blob.digest == kBaseLayer ? std::vector<std::string>{first}
                                      : std::vector<std::string>{};
