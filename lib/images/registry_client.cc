@@ -460,8 +460,11 @@ class RegistryClient::Push {
     }
     int64_t offset = 0;
     Report(blob, TransferState::kTransferring, 0);
-    absl::Status read = source_.ReadChunks(
-        blob, chunk_size, [&](std::string_view chunk) -> absl::Status {
+    // Sources hand out pieces of whatever size they read (containerd: its stream's messages);
+    // gather them into chunk_size PATCHes, so that a blob takes as few requests as it can.
+    std::string pending;
+    pending.reserve(chunk_size);
+    auto send_chunk = [&](std::string_view chunk) -> absl::Status {
           if (failed_.load()) return absl::CancelledError("another blob failed");
           auto response = transport_.Send(RegistryRequest{
               .method = http::methods::PATCH,
@@ -483,7 +486,21 @@ class RegistryClient::Push {
           offset += static_cast<int64_t>(chunk.size());
           Report(blob, TransferState::kTransferring, offset);
           return absl::OkStatus();
+        };
+    absl::Status read = source_.ReadChunks(
+        blob, chunk_size, [&](std::string_view piece) -> absl::Status {
+          while (!piece.empty()) {
+            const size_t n = std::min(piece.size(), chunk_size - pending.size());
+            pending.append(piece.data(), n);
+            piece.remove_prefix(n);
+            if (pending.size() == chunk_size) {
+              if (absl::Status sent = send_chunk(pending); !sent.ok()) return sent;
+              pending.clear();
+            }
+          }
+          return absl::OkStatus();
         });
+    if (read.ok() && !pending.empty()) read = send_chunk(pending);
     if (!read.ok()) {
       // Errors of the sink already name the blob; the source's do not.
       if (absl::StartsWith(read.message(), "blob ")) return read;
