@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "apps/kim/commands/common.h"
+#include "kim/reference.h"
 
 namespace kim::cli {
 namespace {
@@ -17,7 +18,11 @@ int RunRemove(Invocation& invocation) {
   int exit_code = kExitOk;
   for (const RemoveResult& result :
        (*service)->Remove(invocation.args, invocation.flags.Bool("force"))) {
-    for (const std::string& name : result.untagged) *invocation.out << "Untagged: " << name << "\n";
+    for (const std::string& name : result.untagged) {
+      // Docker shows names in their familiar form ("app:1", not "docker.io/library/app:1").
+      auto ref = ImageReference::Parse(name);
+      *invocation.out << "Untagged: " << (ref.ok() ? ref->FamiliarString() : name) << "\n";
+    }
     for (const std::string& id : result.deleted) *invocation.out << "Deleted: " << id << "\n";
     if (!result.status.ok()) exit_code = ReportError(invocation, result.status);
   }

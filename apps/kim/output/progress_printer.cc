@@ -33,10 +33,10 @@ bool IsTerminal(int fd) {
   return isatty(fd) == 1 && (term == nullptr || std::strcmp(term, "dumb") != 0);
 }
 
-std::string ProgressPrinter::Line(const BlobProgress& progress, bool is_push) {
+std::string ProgressPrinter::Line(const BlobProgress& progress, bool is_push, bool with_bar) {
   std::string line = absl::StrCat(ShortImageId(progress.digest), ": ",
                                    TransferStateName(progress.state, is_push));
-  if (progress.state == TransferState::kTransferring && progress.total > 0) {
+  if (with_bar && progress.state == TransferState::kTransferring && progress.total > 0) {
     // Docker's layout: the bar, then the bytes so far right-aligned in 8 columns.
     absl::StrAppend(&line, " ", Bar(progress.offset, progress.total), " ",
                     absl::StrFormat("%8s/%s", HumanSize(static_cast<double>(progress.offset)),
@@ -57,7 +57,7 @@ void ProgressPrinter::Update(const BlobProgress& progress) {
   }
   if (!tty_) {
     // Plain output: one line when a blob changes state, never one per byte count.
-    if (state_changed) out_ << Line(progress, is_push_) << "\n" << std::flush;
+    if (state_changed) out_ << Line(progress, is_push_, /*with_bar=*/false) << "\n" << std::flush;
     return;
   }
   const absl::Time now = absl::Now();

@@ -26,8 +26,9 @@ class ProgressPrinter {
   // Draws the final state (call once, when the transfer ends).
   void Finish();
 
-  // One line for a blob, e.g. "a1b8b9dfec5c: Downloading [=====>    ]  1.2MB/10.5MB".
-  static std::string Line(const BlobProgress& progress, bool is_push);
+  // One line for a blob, e.g. "a1b8b9dfec5c: Downloading [=====>    ]  1.2MB/10.5MB"; without
+  // the bar and byte counts when `with_bar` is false (plain output).
+  static std::string Line(const BlobProgress& progress, bool is_push, bool with_bar = true);
 
  private:
   void Redraw();

@@ -40,6 +40,8 @@ TEST_CASE("piped output: one line per change of state, none per byte", "[output]
   CHECK(std::count(text.begin(), text.end(), '\n') == 3);
   CHECK(text.find("\033[") == std::string::npos);
   CHECK(text.find("a1b8b9dfec5c: Pull complete\n") != std::string::npos);
+  CHECK(text.find("a1b8b9dfec5c: Downloading\n") != std::string::npos);  // no bar when piped
+  CHECK(text.find("[") == std::string::npos);
 }
 
 TEST_CASE("terminal output redraws the lines in place", "[output][progress]") {
