@@ -38,6 +38,35 @@ constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 constexpr absl::Duration kCriSyncTimeout = absl::Seconds(5);
 constexpr char kSha256Prefix[] = "sha256:";
 
+// The blobs (config and layers) a pull of `reference` will fetch on this node, asked from the
+// registry before CRI pulls, so that progress reports exactly this pull's blobs. Empty when the
+// registry cannot be asked directly (then progress falls back to discovering new ingests).
+std::vector<Descriptor> PullBlobs(const ImageReference& reference,
+                                  const RegistryCredentials& credentials) {
+  auto client = RegistryClient::Create(
+      {.host = reference.Domain(), .credentials = credentials, .timeout = absl::Seconds(10)});
+  if (!client.ok()) return {};
+  auto fetched = (*client)->FetchManifest(reference);
+  if (!fetched.ok()) return {};
+  std::string manifest = fetched->second;
+  if (IsIndex(fetched->first.media_type)) {
+    auto entries = IndexManifests(manifest);
+    if (!entries.ok()) return {};
+    const Platform node = HostPlatform();
+    auto entry = std::find_if(entries->begin(), entries->end(), [&](const Descriptor& d) {
+      return d.platform && d.platform->Matches(node);
+    });
+    if (entry == entries->end()) return {};
+    auto digest = Digest::Parse(entry->digest);
+    if (!digest.ok()) return {};
+    auto child = (*client)->FetchManifest(reference.WithDigest(*digest));
+    if (!child.ok()) return {};
+    manifest = child->second;
+  }
+  auto blobs = ManifestBlobs(manifest);
+  return blobs.ok() ? *blobs : std::vector<Descriptor>{};
+}
+
 std::string IdRecordName(const std::string& id) {
   return id.starts_with(kSha256Prefix) ? id : absl::StrCat(kSha256Prefix, id);
 }
@@ -116,8 +145,16 @@ class ContainerdImageService final : public ImageService {
     absl::Notification pulled;
     std::thread poller;
     if (options.progress) {
-      // Ingests open before the pull are someone else's.
-      if (auto before = ListIngests(); before.ok()) tracker.IgnoreExisting(*before);
+      // Exactly this image's blobs when the registry tells us which they are; otherwise the
+      // ingests that appear during the pull (those open before it are someone else's).
+      const std::vector<Descriptor> blobs = PullBlobs(
+          reference, CredentialsApply(options.credentials, reference) ? options.credentials
+                                                                       : RegistryCredentials{});
+      if (!blobs.empty()) {
+        tracker.WatchBlobs(blobs);
+      } else if (auto before = ListIngests(); before.ok()) {
+        tracker.IgnoreExisting(*before);
+      }
       poller = std::thread([this, &tracker, &pulled] {
         while (!pulled.WaitForNotificationWithTimeout(kProgressInterval)) {
           if (auto statuses = ListIngests(); statuses.ok()) tracker.Observe(*statuses);

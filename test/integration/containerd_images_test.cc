@@ -388,6 +388,12 @@ TEST_CASE("containerd: pull progress is this pull's blobs", "[containerd]") {
   CHECK((last[two.layers[1].first].state == kim::TransferState::kDone ||
          last[two.layers[1].first].state == kim::TransferState::kExists));
   CHECK(last[two.layers[1].first].offset == two.layers[1].second);
+  // Only this image's blobs (its manifest, resolved from the registry first, names them).
+  std::set<std::string> own = {two.id, two.layers[0].first, two.layers[1].first};
+  for (const auto& event : events) {
+    INFO(event.digest);
+    CHECK(own.contains(event.digest));
+  }
 
   // A config nobody had before: it was downloaded by this pull.
   events.clear();
