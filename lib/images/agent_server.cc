@@ -2,9 +2,7 @@
 // ImageService (normally containerd's) to remote kim CLIs.
 #include "kim/agent_server.h"
 
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -12,22 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/version.h"
+#include "lib/core/files.h"
 #include "lib/images/agent_convert.h"
 
 namespace kim {
 namespace {
 
 namespace v1 = ::kim::agent::v1;
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " \"", path, "\""));
-  }
-  std::ostringstream content;
-  content << file.rdbuf();
-  return content.str();
-}
 
 grpc::Status NoBackend() {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
@@ -169,11 +158,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     return absl::InvalidArgumentError(
         "mutual TLS needs all of --tlscacert, --tlscert and --tlskey");
   }
-  auto ca = ReadFile(options.tls_ca_cert, "CA certificate");
+  auto ca = ReadWholeFile(options.tls_ca_cert, "CA certificate");
   if (!ca.ok()) return ca.status();
-  auto cert = ReadFile(options.tls_cert, "server certificate");
+  auto cert = ReadWholeFile(options.tls_cert, "server certificate");
   if (!cert.ok()) return cert.status();
-  auto key = ReadFile(options.tls_key, "server key");
+  auto key = ReadWholeFile(options.tls_key, "server key");
   if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ssl.pem_root_certs = *ca;

@@ -22,20 +22,6 @@ namespace {
 
 namespace http = web::http;
 
-std::string BodyOf(const http::http_response& response) {
-  try {
-    const std::vector<unsigned char> bytes = response.extract_vector().get();
-    return std::string(bytes.begin(), bytes.end());
-  } catch (const std::exception&) {
-    return "";
-  }
-}
-
-std::string HeaderValue(const http::http_response& response, const std::string& name) {
-  auto it = response.headers().find(name);
-  return it == response.headers().end() ? "" : it->second;
-}
-
 // The media type without parameters ("application/json; charset=utf-8" -> "application/json").
 std::string BareMediaType(std::string_view content_type) {
   const std::string bare(content_type.substr(0, content_type.find(';')));

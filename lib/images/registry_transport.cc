@@ -20,20 +20,6 @@ namespace {
 
 namespace http = web::http;
 
-std::string BodyOf(const http::http_response& response) {
-  try {
-    const std::vector<unsigned char> bytes = response.extract_vector().get();
-    return std::string(bytes.begin(), bytes.end());
-  } catch (const std::exception&) {
-    return "";
-  }
-}
-
-std::string HeaderValue(const http::http_response& response, const std::string& name) {
-  auto it = response.headers().find(name);
-  return it == response.headers().end() ? "" : it->second;
-}
-
 // The host part of "host[:port]" or "[v6]:port".
 std::string HostOnly(std::string_view host) {
   if (host.starts_with('[')) {
@@ -56,6 +42,20 @@ std::string BasicAuthorization(const RegistryCredentials& credentials) {
 }
 
 }  // namespace
+
+std::string BodyOf(const web::http::http_response& response) {
+  try {
+    const std::vector<unsigned char> bytes = response.extract_vector().get();
+    return std::string(bytes.begin(), bytes.end());
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::string HeaderValue(const web::http::http_response& response, const std::string& name) {
+  auto it = response.headers().find(name);
+  return it == response.headers().end() ? "" : it->second;
+}
 
 bool IsLoopbackHost(std::string_view host) {
   const std::string name = absl::AsciiStrToLower(HostOnly(host));

@@ -102,6 +102,12 @@ class RegistryTransport {
 // kim always reaches over plain HTTP.
 bool IsLoopbackHost(std::string_view host);
 
+// The whole body of a received response as bytes ("" when it cannot be read).
+std::string BodyOf(const web::http::http_response& response);
+
+// The value of header `name` ("" when absent).
+std::string HeaderValue(const web::http::http_response& response, const std::string& name);
+
 // The registry's error list ({"errors":[{"code","message","detail"}]}) as one line, e.g.
 // "BLOB_UNKNOWN: blob unknown to registry"; "" when the body holds none.
 std::string RegistryErrorText(std::string_view body);

@@ -1,0 +1,17 @@
+// Reading small files whole (certificates, keys, configs) with errors that name them. Internal.
+#ifndef KIM_LIB_CORE_FILES_H_
+#define KIM_LIB_CORE_FILES_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace kim {
+
+// The contents of `path`. InvalidArgument `cannot read <what> "<path>"` when it cannot be read.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, std::string_view what);
+
+}  // namespace kim
+
+#endif  // KIM_LIB_CORE_FILES_H_
