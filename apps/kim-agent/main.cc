@@ -7,7 +7,7 @@
 
 #include "apps/kim/cli/cxxopts.h"
 #include "kim/agent_server.h"
-#include "kim/connect.h"
+#include "lib/images/containerd_image_service.h"
 #include "lib/images/lazy_image_service.h"
 #include "kim/version.h"
 
@@ -66,10 +66,10 @@ int main(int argc, char** argv) {
   }
 
   // The agent's whole job: the node containerd's images, through the same ImageService the CLI
-  // uses in local mode. Made on first use, so the agent starts (and recovers) even while
+  // uses in local mode (linked alone: the agent carries no build or Kubernetes code). Made on first use, so the agent starts (and recovers) even while
   // containerd is not up: calls then answer "cannot reach containerd at ...".
   server_options.images = kim::NewLazyImageService([containerd_socket] {
-    return kim::ConnectImageService(kim::ConnectOptions{.containerd_socket = containerd_socket});
+    return kim::NewContainerdImageService({.socket = containerd_socket});
   });
 
   sigset_t signals = BlockShutdownSignals();
