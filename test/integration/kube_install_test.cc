@@ -54,19 +54,6 @@ std::shared_ptr<Client> ClientFor(const std::string& kubeconfig) {
   return std::shared_ptr<Client>(std::move(*client));
 }
 
-// A free loopback port nobody listens on.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 std::shared_ptr<Client> Admin() { return ClientFor(PeerEnv("KIM_TEST_KUBECONFIG")); }
 
 class TempDir {
@@ -426,7 +413,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   //     Endpoints and client Secret, and `kim images` reaches it over mutual TLS (the agent then
   //     answers that it has no containerd: there is none in this peer set).
   {
-    const int agent_port = FreePort();
+    const int agent_port = kim::test::FreeLoopbackPort();
     auto reinstall = Kim({"-k", kubeconfig, "-n", ns, "system", "install", "--no-wait",
                           "--selector", selector, "--endpoint-addr", "127.0.0.1", "--agent-port",
                           std::to_string(agent_port)});

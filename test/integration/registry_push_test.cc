@@ -123,19 +123,6 @@ std::pair<std::string, std::string> ServedDigest(const std::string& host,
           kim::DigestOf(std::string(bytes.begin(), bytes.end())).String()};
 }
 
-// A free loopback port nobody listens on.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 // A TCP relay on 127.0.0.1 in front of a real registry, which the test can cut (close every
 // connection and stop listening: the registry "goes down") or freeze (keep connections open but
 // move no byte: the registry hangs). Two blocking pump threads per connection.
@@ -571,7 +558,7 @@ TEST_CASE("push: connections are kept alive and reused", "[registry][push]") {
 
 TEST_CASE("push: a registry that is not listening is Unavailable at once, naming it",
           "[registry][push]") {
-  const std::string host = absl::StrCat("127.0.0.1:", FreePort());
+  const std::string host = absl::StrCat("127.0.0.1:", kim::test::FreeLoopbackPort());
   kim::OciLayoutSource source(SeedLayout("busybox"));
   const auto start = std::chrono::steady_clock::now();
   auto pushed = Client(host)->PushImage(Ref(host + "/kim/app:1"), SeedRoot("1"), source);

@@ -12,6 +12,10 @@ namespace kim::test {
 // never a skip.
 std::string PeerEnv(const std::string& name);
 
+// A free TCP port on 127.0.0.1 that nobody listens on (for "nothing is there" tests and for
+// servers a test starts itself).
+int FreeLoopbackPort();
+
 // Reads a whole file; fails the test when it cannot.
 std::string ReadTextFile(const std::string& path);
 
