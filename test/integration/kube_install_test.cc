@@ -3,6 +3,7 @@
 // the Node object itself, marks the DaemonSet ready by writing its status, and finalizes the
 // namespace when it is being deleted (what the namespace controller would do).
 // peers: kube-apiserver
+// lock: builder-node-role
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
