@@ -138,17 +138,14 @@ class BuildKitService final : public BuildService {
 
     const std::string ref = NewIdentifier();
     const std::string session_id = NewIdentifier();
-    std::vector<std::unique_ptr<grpc::Service>> services;
-    std::vector<std::string> methods;
-    auto add = [&](std::unique_ptr<grpc::Service> service, std::vector<std::string> names) {
-      services.push_back(std::move(service));
-      methods.insert(methods.end(), names.begin(), names.end());
+    std::vector<SessionMethod> methods;
+    auto add = [&](std::vector<SessionMethod> more) {
+      for (SessionMethod& method : more) methods.push_back(std::move(method));
     };
-    add(NewFileSyncService({{"context", context_dir}, {"dockerfile", dockerfile_dir}}),
-        FileSyncMethods());
-    add(NewHealthService(), HealthMethods());
-    add(NewAuthService(), AuthMethods());
-    if (!options.secrets.empty()) add(NewSecretsService(options.secrets), SecretsMethods());
+    add(FileSyncMethods({{"context", context_dir}, {"dockerfile", dockerfile_dir}}));
+    add(HealthMethods());
+    add(AuthMethods());
+    if (!options.secrets.empty()) add(SecretsMethods(options.secrets));
     if (!options.ssh.empty()) {
       std::vector<BuildSsh> agents = options.ssh;
       for (BuildSsh& agent : agents) {
@@ -168,13 +165,12 @@ class BuildKitService final : public BuildService {
               "supported yet)"));
         }
       }
-      add(NewSshService(std::move(agents)), SshMethods());
+      add(SshMethods(std::move(agents)));
     }
     if (!plan->output_directory.empty() || !plan->output_file.empty()) {
-      add(NewFileSendService({.directory = plan->output_directory, .file = plan->output_file}),
-          FileSendMethods());
+      add(FileSendMethods({.directory = plan->output_directory, .file = plan->output_file}));
     }
-    auto tunnel = SessionTunnel::Open(control_.get(), session_id, "kim", std::move(services), methods);
+    auto tunnel = SessionTunnel::Open(control_.get(), session_id, "kim", std::move(methods));
     if (!tunnel.ok()) return tunnel.status();
 
     // Progress.

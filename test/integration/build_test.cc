@@ -21,6 +21,7 @@
 #include "moby/sshforward/v1/ssh.grpc.pb.h"
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
+#include "test/support/session_harness.h"
 
 namespace fs = std::filesystem;
 using kim::test::PeerEnv;
@@ -395,11 +396,9 @@ TEST_CASE("build: --ssh forwards an agent socket, read-only", "[build][buildkitd
   CHECK(absl::StrContains(out.err, "only an SSH agent socket"));
 
   // The forwarding itself, as the daemon drives it: list keys goes through, adding is refused.
-  auto service = kim::build::NewSshService({{.id = "default", .paths = {agent.socket()}}});
-  grpc::ServerBuilder builder;
-  builder.RegisterService(service.get());
-  auto server = builder.BuildAndStart();
-  auto stub = moby::sshforward::v1::SSH::NewStub(server->InProcessChannel({}));
+  kim::test::SessionHarness session(kim::build::SshMethods({{.id = "default", .paths = {agent.socket()}}}));
+  REQUIRE(session.channel);
+  auto stub = moby::sshforward::v1::SSH::NewStub(session.channel);
   grpc::ClientContext check_context;
   moby::sshforward::v1::CheckAgentResponse checked;
   CHECK(stub->CheckAgent(&check_context, {}, &checked).ok());
@@ -417,5 +416,4 @@ TEST_CASE("build: --ssh forwards an agent socket, read-only", "[build][buildkitd
   CHECK(reply.data() == std::string("\0\0\0\1\5", 5));  // FAILURE
   stream->WritesDone();
   CHECK(stream->Finish().ok());
-  server->Shutdown();
 }
