@@ -40,6 +40,11 @@ struct BuildOptions {
   std::string dockerfile;                   // path to the Dockerfile; empty = context/Dockerfile;
                                             // "-" = dockerfile_content (read from stdin)
   std::string dockerfile_content;           // the Dockerfile's text when read from stdin (-f -)
+  // Instead of context_dir: a tar archive (plain, gzip, bzip2 or xz) handed to the daemon as it
+  // reads it (`docker build - < context.tar`); `dockerfile` is then a path inside it (default
+  // "Dockerfile"). Each call gives the next bytes in `chunk` and returns false at the end.
+  std::function<absl::StatusOr<bool>(std::string* chunk)> context_archive;
+  bool empty_context = false;               // no context at all (`docker build - < Dockerfile`)
   std::vector<std::string> tags;            // normalised names to give the image
   std::map<std::string, std::string> build_args;
   std::map<std::string, std::string> labels;
@@ -110,6 +115,10 @@ class BuildService {
   // Does nothing when no build is running.
   virtual void Cancel() = 0;
 };
+
+// Whether `header`, the first bytes (up to 1 KiB) of a stream, starts a tar archive, plain or
+// bzip2/gzip/xz-compressed: how `kim build -` tells a context archive from a Dockerfile on stdin.
+bool IsContextArchive(const std::string& header);
 
 }  // namespace kim
 

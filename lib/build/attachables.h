@@ -4,10 +4,12 @@
 #ifndef KIM_LIB_BUILD_ATTACHABLES_H_
 #define KIM_LIB_BUILD_ATTACHABLES_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "kim/build_service.h"
 #include "lib/build/session_server.h"
 
@@ -33,6 +35,11 @@ std::vector<SessionMethod> SecretsMethods(std::vector<BuildSecret> secrets);
 // `--ssh` agents (unix sockets), forwarded read-only: the build may list keys and sign, never
 // add, remove or lock.
 std::vector<SessionMethod> SshMethods(std::vector<BuildSsh> agents);
+
+// moby.upload.v1.Upload: the bytes behind http://buildkit-session/<id>, from `read` (next chunk;
+// false at the end), served once (a context archive from stdin).
+std::vector<SessionMethod> UploadMethods(
+    std::string id, std::function<absl::StatusOr<bool>(std::string* chunk)> read);
 
 // grpc.health.v1.Health answering SERVING (buildkitd drops a session whose checks fail).
 std::vector<SessionMethod> HealthMethods();

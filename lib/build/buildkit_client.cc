@@ -102,19 +102,34 @@ class BuildKitService final : public BuildService {
       std::lock_guard lock(mu_);
       cancelled_ = false;
     }
-    // The local directories the daemon will pull.
-    const std::string context_arg = options.context_dir.empty() ? "." : options.context_dir;
-    char resolved[PATH_MAX];
-    struct stat st {};
-    if (realpath(context_arg.c_str(), resolved) == nullptr || stat(resolved, &st) != 0 ||
-        !S_ISDIR(st.st_mode)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unable to prepare context: path \"", context_arg, "\" not found"));
+    // The local directories the daemon will pull (or the archive it downloads).
+    const bool archive = static_cast<bool>(options.context_archive);
+    TempDir empty_dir, stdin_dir;
+    std::string context_dir, dockerfile_dir, dockerfile_name;
+    if (archive) {
+      if (options.dockerfile == "-") {
+        return absl::InvalidArgumentError(
+            "invalid argument: can't use stdin for both build context and dockerfile");
+      }
+      dockerfile_name = options.dockerfile.empty() ? "Dockerfile" : options.dockerfile;
+    } else if (options.empty_context) {
+      if (absl::Status status = empty_dir.Create(); !status.ok()) return status;
+      context_dir = empty_dir.path();
+    } else {
+      const std::string context_arg = options.context_dir.empty() ? "." : options.context_dir;
+      char resolved[PATH_MAX];
+      struct stat st {};
+      if (realpath(context_arg.c_str(), resolved) == nullptr || stat(resolved, &st) != 0 ||
+          !S_ISDIR(st.st_mode)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unable to prepare context: path \"", context_arg, "\" not found"));
+      }
+      context_dir = resolved;
     }
-    const std::string context_dir = resolved;
-    TempDir stdin_dir;
-    std::string dockerfile_dir, dockerfile_name;
-    if (options.dockerfile == "-" || (options.dockerfile.empty() && !options.dockerfile_content.empty())) {
+    if (archive) {
+      // The Dockerfile is read from the archive.
+    } else if (options.dockerfile == "-" ||
+               (options.dockerfile.empty() && !options.dockerfile_content.empty())) {
       if (absl::Status status = stdin_dir.Create(); !status.ok()) return status;
       std::ofstream(stdin_dir.path() + "/Dockerfile", std::ios::binary) << options.dockerfile_content;
       dockerfile_dir = stdin_dir.path();
@@ -126,8 +141,10 @@ class BuildKitService final : public BuildService {
       if (stat(path.c_str(), &dst) != 0 || !S_ISREG(dst.st_mode) || access(path.c_str(), R_OK) != 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             "unable to prepare context: cannot read Dockerfile \"",
-            options.dockerfile.empty() ? context_arg + "/Dockerfile" : options.dockerfile, "\": ",
-            std::strerror(errno == 0 ? ENOENT : errno)));
+            options.dockerfile.empty()
+                ? (options.context_dir.empty() ? "." : options.context_dir) + "/Dockerfile"
+                : options.dockerfile,
+            "\": ", std::strerror(errno == 0 ? ENOENT : errno)));
       }
       const std::filesystem::path p(path);
       dockerfile_dir = p.parent_path().string();
@@ -142,7 +159,13 @@ class BuildKitService final : public BuildService {
     auto add = [&](std::vector<SessionMethod> more) {
       for (SessionMethod& method : more) methods.push_back(std::move(method));
     };
-    add(FileSyncMethods({{"context", context_dir}, {"dockerfile", dockerfile_dir}}));
+    if (archive) {
+      const std::string upload_id = NewIdentifier();
+      plan->frontend_attrs["context"] = "http://buildkit-session/" + upload_id;
+      add(UploadMethods(upload_id, options.context_archive));
+    } else {
+      add(FileSyncMethods({{"context", context_dir}, {"dockerfile", dockerfile_dir}}));
+    }
     add(HealthMethods());
     add(AuthMethods());
     if (!options.secrets.empty()) add(SecretsMethods(options.secrets));

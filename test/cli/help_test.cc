@@ -68,7 +68,7 @@ TEST_CASE("kim with no arguments prints the root help", "[cli][help]") {
 
 TEST_CASE("kim image build --help lists every build flag", "[cli][help]") {
   const std::string help = Help({"image", "build"});
-  PositionOf(help, "Usage:\n  kim image build [OPTIONS] PATH\n");
+  PositionOf(help, "Usage:\n  kim image build [OPTIONS] PATH | -\n");
   for (const char* flag :
        {"      --add-host stringArray", "      --build-arg stringArray",
         "      --cache-from stringArray", "  -f, --file string", "      --iidfile string",
@@ -99,7 +99,7 @@ TEST_CASE("every image subcommand and shortcut has its flags", "[cli][help]") {
       {{"image", "rm"}, "kim image rm [OPTIONS] IMAGE [IMAGE...]", {"-f, --force"}},
       {{"rmi"}, "kim rmi [OPTIONS] IMAGE [IMAGE...]", {"-f, --force"}},
       {{"tag"}, "kim tag SOURCE_REF TARGET_REF [TARGET_REF, ...]", {}},
-      {{"build"}, "kim build [OPTIONS] PATH", {"-t, --tag stringArray", "--iidfile string"}},
+      {{"build"}, "kim build [OPTIONS] PATH | -", {"-t, --tag stringArray", "--iidfile string"}},
       {{"system", "install"}, "kim system install [OPTIONS]",
        {"--force", "--selector string", "--no-wait", "--no-fail", "--endpoint-addr string",
         "--agent-image string", "--agent-port int", "--buildkit-image string",

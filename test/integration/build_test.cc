@@ -177,6 +177,39 @@ TEST_CASE("build: RUN --mount=type=secret from a file and from the environment",
   CHECK_FALSE(absl::StrContains(out.err, "s3cr3t"));
 }
 
+TEST_CASE("build: - reads a context archive or a Dockerfile from stdin", "[build][buildkitd]") {
+  TempDir ctx, work;
+  ctx.Write("hello.txt", "hello\n");
+  ctx.Write("Dockerfile", "FROM scratch\nCOPY hello.txt /\n");
+  ctx.Write("sub/Alt", "FROM scratch\nCOPY . /all/\n");
+  // A plain tar: the Dockerfile is read from inside it.
+  ProcessOutput tar = Run({"/bin/tar", "-C", ctx.path(), "-cf", "-", "."});
+  REQUIRE(tar.exit_code == 0);
+  ProcessOutput out = RunKimBuild({"--progress", "quiet", "-o", "type=local,dest=" + work / "plain", "-"},
+                                  false, tar.out);
+  REQUIRE(out.exit_code == 0);
+  CHECK(ReadFile(work / "plain/hello.txt") == "hello\n");
+  CHECK_FALSE(fs::exists(work / "plain/Dockerfile"));
+  // gzip-compressed, with -f naming a Dockerfile inside the archive.
+  ProcessOutput gz = Run({"/bin/sh", "-c", "tar -C '" + ctx.path() + "' -czf - ."});
+  REQUIRE(gz.exit_code == 0);
+  out = RunKimBuild({"--progress", "quiet", "-f", "sub/Alt", "-o", "type=local,dest=" + work / "gz", "-"},
+                    false, gz.out);
+  REQUIRE(out.exit_code == 0);
+  CHECK(ReadFile(work / "gz/all/hello.txt") == "hello\n");
+  CHECK(ReadFile(work / "gz/all/sub/Alt") == "FROM scratch\nCOPY . /all/\n");
+  // Not an archive: a Dockerfile with an empty context.
+  out = RunKimBuild({"--progress", "quiet", "-o", "type=local,dest=" + work / "df", "-"}, false,
+                    "FROM scratch\nCOPY . /x/\n");
+  REQUIRE(out.exit_code == 0);
+  CHECK(fs::is_directory(work / "df/x"));
+  CHECK(fs::is_empty(work / "df/x"));
+  // Both from stdin is refused before anything is read.
+  out = RunKimBuild({"-f", "-", "-"}, false, "FROM scratch\n");
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "can't use stdin for both build context and dockerfile"));
+}
+
 TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {
   TempDir ctx, elsewhere;
   ctx.Write("a.txt", "a\n");

@@ -5,7 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -34,21 +38,69 @@ bool IsReadableFile(const std::string& path) {
   return file.good();
 }
 
+// Up to `limit` bytes from stdin (fewer only at its end); a read error is left in stdin_error.
+int stdin_error = 0;
+std::string ReadStdin(size_t limit) {
+  std::string data;
+  char buffer[65536];
+  while (data.size() < limit) {
+    const ssize_t n = read(STDIN_FILENO, buffer, std::min(sizeof buffer, limit - data.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) stdin_error = errno;
+    if (n <= 0) break;
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions options);
+
 // Turns the invocation's flags into BuildOptions, reporting the first bad value.
 absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
   const FlagValues& flags = invocation.flags;
   BuildOptions options;
   options.context_dir = invocation.args.front();
   if (options.context_dir.empty()) options.context_dir = ".";
+  const std::string file = flags.String("file");
   if (options.context_dir == "-") {
-    return absl::UnimplementedError("a build context from stdin (-) is not supported; give a "
-                                    "directory");
+    // Like docker: stdin holds either a context archive or a Dockerfile (with no context).
+    if (file == "-") {
+      return absl::InvalidArgumentError(
+          "invalid argument: can't use stdin for both build context and dockerfile");
+    }
+    std::string header = ReadStdin(1024);
+    if (IsContextArchive(header)) {
+      options.context_dir.clear();
+      options.dockerfile = file;
+      options.context_archive = [header = std::move(header)](std::string* chunk) mutable
+          -> absl::StatusOr<bool> {
+        if (!header.empty()) {
+          chunk->swap(header);
+          return true;
+        }
+        *chunk = ReadStdin(1 << 20);
+        if (stdin_error != 0) {
+          return absl::DataLossError(absl::StrCat("reading the context from stdin: ",
+                                                  std::strerror(stdin_error)));
+        }
+        return !chunk->empty();
+      };
+      return FinishOptions(flags, std::move(options));
+    }
+    if (!file.empty()) {
+      return absl::InvalidArgumentError(
+          "-f cannot be used when a Dockerfile comes from stdin (kim build - < Dockerfile)");
+    }
+    options.context_dir.clear();
+    options.empty_context = true;
+    options.dockerfile = "-";
+    options.dockerfile_content = header + ReadStdin(SIZE_MAX);
+    return FinishOptions(flags, std::move(options));
   }
   if (!IsDirectory(options.context_dir)) {
     return absl::InvalidArgumentError(absl::StrCat("unable to prepare context: path \"",
                                                    options.context_dir, "\" not found"));
   }
-  const std::string file = flags.String("file");
   if (file == "-") {
     options.dockerfile = "-";
     options.dockerfile_content.assign(std::istreambuf_iterator<char>(std::cin),
@@ -61,7 +113,11 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
           "unable to prepare context: cannot read Dockerfile \"", options.dockerfile, "\""));
     }
   }
+  return FinishOptions(flags, std::move(options));
+}
 
+// The flags other than the context and the Dockerfile.
+absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions options) {
   auto tags = ParseTags(flags.Strings("tag"));
   if (!tags.ok()) return tags.status();
   options.tags = *std::move(tags);
@@ -203,7 +259,7 @@ int RunBuild(Invocation& invocation) {
 std::unique_ptr<Command> NewBuildCommand() {
   auto build = std::make_unique<Command>();
   build->name = "build";
-  build->use = "[OPTIONS] PATH";
+  build->use = "[OPTIONS] PATH | -";
   build->short_help = "Build an image";
   build->args = {.min = 1, .max = 1};
   build->flags = {

@@ -57,7 +57,7 @@ std::unique_ptr<Command> NewRootCommand() {
   root->Add(NewHelpCommand(self));
   root->Add(NewImageCommand());
   root->Add(NewSystemCommand());
-  root->Add(AsShortcut(NewBuildCommand(), "build", "[OPTIONS] PATH"));
+  root->Add(AsShortcut(NewBuildCommand(), "build", "[OPTIONS] PATH | -"));
   root->Add(AsShortcut(NewListCommand(), "images", "[OPTIONS] [REPOSITORY[:TAG]]"));
   root->Add(AsShortcut(NewPullCommand(), "pull", "[OPTIONS] IMAGE"));
   root->Add(AsShortcut(NewPushCommand(), "push", "[OPTIONS] IMAGE"));
