@@ -6,12 +6,14 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "kim/build_service.h"
 #include "lib/build/session_server.h"
+#include "lib/build/ssh_keyring.h"
 
 namespace kim::build {
 
@@ -32,9 +34,15 @@ std::vector<SessionMethod> AuthMethods();
 // `--secret` values, read when the daemon asks for them.
 std::vector<SessionMethod> SecretsMethods(std::vector<BuildSecret> secrets);
 
-// `--ssh` agents (unix sockets), forwarded read-only: the build may list keys and sign, never
-// add, remove or lock.
-std::vector<SessionMethod> SshMethods(std::vector<BuildSsh> agents);
+// One `--ssh` id served to the build: a local agent socket, or keys loaded from files.
+struct SshForward {
+  std::string id;
+  std::string socket;                      // the agent socket to relay, when `keys` is null
+  std::shared_ptr<const SshKeyring> keys;  // or the keys that answer themselves
+};
+
+// `--ssh` agents, served read-only: the build may list keys and sign, never add, remove or lock.
+std::vector<SessionMethod> SshMethods(std::vector<SshForward> agents);
 
 // moby.upload.v1.Upload: the bytes behind http://buildkit-session/<id>, from `read` (next chunk;
 // false at the end), served once (a context archive from stdin).

@@ -170,23 +170,30 @@ class BuildKitService final : public BuildService {
     add(AuthMethods());
     if (!options.secrets.empty()) add(SecretsMethods(options.secrets));
     if (!options.ssh.empty()) {
-      std::vector<BuildSsh> agents = options.ssh;
-      for (BuildSsh& agent : agents) {
-        if (agent.paths.empty()) {
+      // Like buildx: no path = $SSH_AUTH_SOCK; one socket = that agent; otherwise key files.
+      std::vector<SshForward> agents;
+      for (const BuildSsh& ssh : options.ssh) {
+        std::vector<std::string> paths = ssh.paths;
+        if (paths.empty()) {
           const char* sock = getenv("SSH_AUTH_SOCK");
           if (sock == nullptr || *sock == '\0') {
             return absl::InvalidArgumentError(absl::StrCat(
-                "--ssh ", agent.id, ": no agent socket given and SSH_AUTH_SOCK is not set"));
+                "--ssh ", ssh.id, ": no agent socket or key given and SSH_AUTH_SOCK is not set"));
           }
-          agent.paths = {sock};
+          paths = {sock};
         }
         struct stat sst {};
-        if (agent.paths.size() != 1 || stat(agent.paths.front().c_str(), &sst) != 0 ||
-            !S_ISSOCK(sst.st_mode)) {
-          return absl::UnimplementedError(absl::StrCat(
-              "--ssh ", agent.id, ": only an SSH agent socket can be forwarded (key files are not "
-              "supported yet)"));
+        if (paths.size() == 1 && stat(paths.front().c_str(), &sst) == 0 && S_ISSOCK(sst.st_mode)) {
+          agents.push_back({.id = ssh.id, .socket = paths.front(), .keys = nullptr});
+          continue;
         }
+        absl::StatusOr<SshKeyring> keys = SshKeyring::Load(paths);
+        if (!keys.ok()) {
+          return absl::Status(keys.status().code(),
+                              absl::StrCat("--ssh ", ssh.id, ": ", keys.status().message()));
+        }
+        agents.push_back({.id = ssh.id, .socket = "",
+                          .keys = std::make_shared<const SshKeyring>(*std::move(keys))});
       }
       add(SshMethods(std::move(agents)));
     }

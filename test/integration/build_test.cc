@@ -18,6 +18,7 @@
 #include "kim/build_service.h"
 #include "lib/build/attachables.h"
 #include "lib/build/buildkit_client.h"
+#include "lib/build/ssh_keyring.h"
 #include "moby/sshforward/v1/ssh.grpc.pb.h"
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
@@ -424,12 +425,14 @@ TEST_CASE("build: --ssh forwards an agent socket, read-only", "[build][buildkitd
                                    "default=" + agent.socket(), ctx.path()});
   REQUIRE(out.exit_code == 0);
   CHECK(absl::StrContains(out.err, "agent-ok"));
-  out = RunKimBuild({"--ssh", "default=" + ctx / "Dockerfile", ctx.path()});  // a key file
+  out = RunKimBuild({"--ssh", "default=" + ctx / "Dockerfile", ctx.path()});  // not a key
   CHECK(out.exit_code == 1);
-  CHECK(absl::StrContains(out.err, "only an SSH agent socket"));
+  CHECK(absl::StrContains(out.err, "--ssh default: "));
+  CHECK(absl::StrContains(out.err, ctx / "Dockerfile"));
 
   // The forwarding itself, as the daemon drives it: list keys goes through, adding is refused.
-  kim::test::SessionHarness session(kim::build::SshMethods({{.id = "default", .paths = {agent.socket()}}}));
+  kim::test::SessionHarness session(
+      kim::build::SshMethods({{.id = "default", .socket = agent.socket(), .keys = nullptr}}));
   REQUIRE(session.channel);
   auto stub = moby::sshforward::v1::SSH::NewStub(session.channel);
   grpc::ClientContext check_context;
@@ -449,4 +452,47 @@ TEST_CASE("build: --ssh forwards an agent socket, read-only", "[build][buildkitd
   CHECK(reply.data() == std::string("\0\0\0\1\5", 5));  // FAILURE
   stream->WritesDone();
   CHECK(stream->Finish().ok());
+}
+
+TEST_CASE("build: --ssh serves key files as an agent of its own", "[build][buildkitd][ssh]") {
+  TempDir ctx;
+  ProcessOutput keygen = Run({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kim-test",
+                              "-f", ctx / "id_ed25519"});
+  REQUIRE(keygen.exit_code == 0);
+  ctx.Write("Dockerfile", "FROM " + Busybox() +
+                              "\nRUN --mount=type=ssh,id=deploy test -S \"$SSH_AUTH_SOCK\" && echo keys-ok\n");
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--no-cache", "--ssh",
+                                   "deploy=" + ctx / "id_ed25519", ctx.path()},
+                                  false, "", {{"SSH_AUTH_SOCK", ""}});
+  REQUIRE(out.exit_code == 0);
+  CHECK(absl::StrContains(out.err, "keys-ok"));
+
+  // What the build's ssh client sees: the key listed under its comment, and signatures.
+  auto keys = kim::build::SshKeyring::Load({ctx / "id_ed25519"});
+  REQUIRE(keys.ok());
+  kim::test::SessionHarness session(kim::build::SshMethods(
+      {{.id = "deploy", .socket = "", .keys = std::make_shared<const kim::build::SshKeyring>(*std::move(keys))}}));
+  REQUIRE(session.channel);
+  auto stub = moby::sshforward::v1::SSH::NewStub(session.channel);
+  grpc::ClientContext context;
+  context.AddMetadata("buildkit.ssh.id", "deploy");
+  auto stream = stub->ForwardAgent(&context);
+  moby::sshforward::v1::BytesMessage message, reply;
+  message.set_data(std::string("\0\0\0\1\x0b", 5));  // REQUEST_IDENTITIES
+  REQUIRE(stream->Write(message));
+  REQUIRE(stream->Read(&reply));
+  REQUIRE(reply.data().size() > 9);
+  CHECK(reply.data()[4] == 12);  // IDENTITIES_ANSWER
+  CHECK(reply.data().substr(5, 4) == std::string("\0\0\0\1", 4));  // one key
+  CHECK(absl::StrContains(reply.data(), "ssh-ed25519"));
+  CHECK(absl::StrContains(reply.data(), "kim-test"));
+  stream->WritesDone();
+  CHECK(stream->Finish().ok());
+
+  // An unknown id fails the build with the daemon's message, not a hang.
+  out = RunKimBuild({"--progress", "plain", "--no-cache", "--ssh", "other=" + ctx / "id_ed25519",
+                     ctx.path()},
+                    false, "", {{"SSH_AUTH_SOCK", ""}});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "deploy"));
 }
