@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -239,11 +240,15 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
 
 // FileSend.DiffCopy: exporter output arriving from the daemon, as a directory (fsutil packets)
 // or as one file's bytes (BytesMessages).
-absl::Status ReceiveOutput(SessionCall& call, const FileSendTarget& target) {
+absl::Status ReceiveOutput(SessionCall& call, const std::map<int, FileSendTarget>& targets) {
   const std::vector<std::string> ids = MetadataValues(call, "buildkit-attachable-exporter-id");
-  if (!ids.empty() && ids.front() != "0") {
-    return absl::NotFoundError(absl::StrCat("exporter ", ids.front(), " not found"));
+  const std::string id = ids.empty() ? "0" : ids.front();
+  auto found = targets.end();
+  for (auto it = targets.begin(); it != targets.end(); ++it) {
+    if (std::to_string(it->first) == id) found = it;
   }
+  if (found == targets.end()) return absl::NotFoundError(absl::StrCat("exporter ", id, " not found"));
+  const FileSendTarget& target = found->second;
   if (!target.directory.empty()) {
     absl::Status status = ReceiveDirectory(
         target.directory, [&](Packet* packet) { return call.Read(packet); },
@@ -253,6 +258,8 @@ absl::Status ReceiveOutput(SessionCall& call, const FileSendTarget& target) {
   }
   int fd = 1;
   if (target.file != "-") {
+    std::error_code ignored;  // open reports a parent that could not be made
+    std::filesystem::create_directories(std::filesystem::path(target.file).parent_path(), ignored);
     fd = open(target.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return absl::UnknownError(absl::StrCat("open ", target.file, ": ", std::strerror(errno)));
   }
@@ -438,9 +445,10 @@ std::vector<SessionMethod> FileSyncMethods(std::map<std::string, std::string> di
            }}};
 }
 
-std::vector<SessionMethod> FileSendMethods(FileSendTarget target) {
-  return {{"/moby.filesync.v1.FileSend/DiffCopy",
-           [target = std::move(target)](SessionCall& call) { return ReceiveOutput(call, target); }}};
+std::vector<SessionMethod> FileSendMethods(std::map<int, FileSendTarget> targets) {
+  return {{"/moby.filesync.v1.FileSend/DiffCopy", [targets = std::move(targets)](SessionCall& call) {
+             return ReceiveOutput(call, targets);
+           }}};
 }
 
 std::vector<SessionMethod> AuthMethods() {

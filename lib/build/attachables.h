@@ -20,13 +20,14 @@ namespace kim::build {
 // Local directories by name ("context", "dockerfile"), served to the daemon on request.
 std::vector<SessionMethod> FileSyncMethods(std::map<std::string, std::string> dirs);
 
-// Where exporter output goes on this machine (exporter id 0 only): a directory (type=local,
-// received as an fsutil transfer) or a file (tar, oci, docker; "-" = stdout).
+// Where one exporter's output goes on this machine: a directory (type=local, received as an
+// fsutil transfer) or a file (tar, oci, docker; "-" = stdout).
 struct FileSendTarget {
   std::string directory;
   std::string file;
 };
-std::vector<SessionMethod> FileSendMethods(FileSendTarget target);
+// Exporter output, by exporter id (the exporter's index in the solve request).
+std::vector<SessionMethod> FileSendMethods(std::map<int, FileSendTarget> targets);
 
 // Registry credentials for the daemon, looked up in the Docker config on each request.
 std::vector<SessionMethod> AuthMethods();

@@ -197,9 +197,14 @@ class BuildKitService final : public BuildService {
       }
       add(SshMethods(std::move(agents)));
     }
-    if (!plan->output_directory.empty() || !plan->output_file.empty()) {
-      add(FileSendMethods({.directory = plan->output_directory, .file = plan->output_file}));
+    std::map<int, FileSendTarget> client_outputs;
+    for (size_t i = 0; i < plan->exports.size(); ++i) {
+      const PlannedExport& planned = plan->exports[i];
+      if (!planned.directory.empty() || !planned.file.empty()) {
+        client_outputs[static_cast<int>(i)] = {.directory = planned.directory, .file = planned.file};
+      }
     }
+    if (!client_outputs.empty()) add(FileSendMethods(std::move(client_outputs)));
     auto tunnel = SessionTunnel::Open(control_.get(), session_id, "kim", std::move(methods));
     if (!tunnel.ok()) return tunnel.status();
 
@@ -228,9 +233,15 @@ class BuildKitService final : public BuildService {
     request.set_session(session_id);
     request.set_frontend("dockerfile.v0");
     for (const auto& [k, v] : plan->frontend_attrs) (*request.mutable_frontendattrs())[k] = v;
-    if (!plan->exporter.empty()) {
-      request.set_exporter(plan->exporter);
-      for (const auto& [k, v] : plan->exporter_attrs) (*request.mutable_exporterattrs())[k] = v;
+    if (plan->exports.size() == 1) {  // fields 3/4: understood by daemons old and new
+      request.set_exporter(plan->exports.front().type);
+      for (const auto& [k, v] : plan->exports.front().attrs) (*request.mutable_exporterattrs())[k] = v;
+    } else {  // several: field 13 (BuildKit 0.13 and later)
+      for (const PlannedExport& planned : plan->exports) {
+        auto* exporter = request.add_exporters();
+        exporter->set_type(planned.type);
+        for (const auto& [k, v] : planned.attrs) (*exporter->mutable_attrs())[k] = v;
+      }
     }
     // Always present: buildkitd v0.17 dereferences SolveRequest.Cache unconditionally and
     // crashes (nil pointer) when it is missing.
@@ -355,20 +366,21 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
     attrs["cache-imports"] = absl::StrCat("[", absl::StrJoin(entries, ","), "]");
   }
 
-  if (options.outputs.size() > 1) {
-    return absl::InvalidArgumentError("only one --output is supported");
-  }
-  std::vector<std::string> names = options.tags;
-  bool push = options.push;
-  if (!options.outputs.empty()) {
-    const BuildOutput& output = options.outputs.front();
-    std::map<std::string, std::string> out_attrs = output.attrs;
-    std::string type = output.type;
-    if (type == "registry") {
-      type = "image";
+  // Each -o is one exporter; the tags name the first image output (or, with none, an image
+  // exporter of their own when no other output was asked for, as kim's default).
+  bool tags_used = false, stdout_used = false;
+  for (const BuildOutput& output : options.outputs) {
+    PlannedExport planned{.type = output.type, .attrs = output.attrs, .directory = "", .file = ""};
+    auto& out_attrs = planned.attrs;
+    bool push = options.push;
+    if (planned.type == "registry") {
+      planned.type = "image";
       push = true;
     }
-    if (type == "image") {
+    if (planned.type == "image") {
+      std::vector<std::string> names;
+      if (!tags_used) names = options.tags;
+      tags_used = true;
       if (auto it = out_attrs.find("name"); it != out_attrs.end()) {
         for (absl::string_view name : absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
           names.emplace_back(name);
@@ -379,41 +391,53 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
         push = push || it->second == "true" || it->second.empty();
         out_attrs.erase(it);
       }
-      plan.exporter_attrs = out_attrs;
-    } else {
-      if (push) return absl::InvalidArgumentError("--push works only with an image output");
-      auto dest = out_attrs.find("dest");
-      if (dest == out_attrs.end() || dest->second.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("output type \"", type, "\" needs dest=<path>"));
-      }
-      if (type == "local") {
-        plan.output_directory = Absolute(dest->second);
-      } else if (type == "tar" || type == "oci" || type == "docker") {
-        if (auto tar = out_attrs.find("tar"); tar != out_attrs.end() && tar->second == "false") {
-          return absl::UnimplementedError(
-              absl::StrCat("output type \"", type, "\" with tar=false is not supported"));
-        }
-        plan.output_file = dest->second == "-" ? "-" : Absolute(dest->second);
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", type, "\""));
-      }
-      out_attrs.erase(dest);
-      if ((type == "oci" || type == "docker") && !names.empty() && !out_attrs.contains("name")) {
+      if (!names.empty()) {
         out_attrs["name"] = absl::StrJoin(names, ",");
+        out_attrs["name-canonical"] = "";
       }
-      plan.exporter = type;
-      plan.exporter_attrs = out_attrs;
-      return plan;
+      if (push) {
+        if (names.empty()) return absl::InvalidArgumentError("pushing an image needs a name (-t)");
+        out_attrs["push"] = "true";
+      }
+      plan.exports.push_back(std::move(planned));
+      continue;
     }
+    if (options.push) return absl::InvalidArgumentError("--push works only with an image output");
+    auto dest = out_attrs.find("dest");
+    if (dest == out_attrs.end() || dest->second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output type \"", planned.type, "\" needs dest=<path>"));
+    }
+    if (planned.type == "local") {
+      planned.directory = Absolute(dest->second);
+    } else if (planned.type == "tar" || planned.type == "oci" || planned.type == "docker") {
+      if (auto tar = out_attrs.find("tar"); tar != out_attrs.end() && tar->second == "false") {
+        return absl::UnimplementedError(absl::StrCat(
+            "output type \"", planned.type, "\" with tar=false is not supported (use tar=true)"));
+      }
+      if (dest->second == "-") {
+        if (stdout_used) return absl::InvalidArgumentError("only one output can go to stdout");
+        stdout_used = true;
+      }
+      planned.file = dest->second == "-" ? "-" : Absolute(dest->second);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", planned.type, "\""));
+    }
+    out_attrs.erase(dest);
+    if ((planned.type == "oci" || planned.type == "docker") && !options.tags.empty() &&
+        !out_attrs.contains("name")) {
+      out_attrs["name"] = absl::StrJoin(options.tags, ",");
+    }
+    plan.exports.push_back(std::move(planned));
   }
-  if (!names.empty()) {
-    plan.exporter = "image";
-    plan.exporter_attrs["name"] = absl::StrJoin(names, ",");
-    plan.exporter_attrs["name-canonical"] = "";
-    if (push) plan.exporter_attrs["push"] = "true";
-  } else if (!plan.exporter_attrs.empty() || !options.outputs.empty() || options.export_untagged) {
-    plan.exporter = "image";
+  if (options.outputs.empty() && (!options.tags.empty() || options.export_untagged)) {
+    PlannedExport image{.type = "image", .attrs = {}, .directory = "", .file = ""};
+    if (!options.tags.empty()) {
+      image.attrs["name"] = absl::StrJoin(options.tags, ",");
+      image.attrs["name-canonical"] = "";
+      if (options.push) image.attrs["push"] = "true";
+    }
+    plan.exports.push_back(std::move(image));
   }
   return plan;
 }

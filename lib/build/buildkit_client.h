@@ -27,12 +27,18 @@ struct BuildKitOptions {
 absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitOptions& options);
 
 // The SolveRequest fields kim derives from BuildOptions (exposed for unit tests).
+// One exporter of a solve; its index in SolvePlan::exports is the id the daemon names when it
+// sends client-side output back through FileSend.
+struct PlannedExport {
+  std::string type;                                     // image, local, tar, oci, docker
+  std::map<std::string, std::string> attrs;             // sent to the daemon
+  std::string directory;                                // type=local dest on this machine
+  std::string file;                                     // tar/oci/docker dest ("-" = stdout)
+};
+
 struct SolvePlan {
   std::map<std::string, std::string> frontend_attrs;
-  std::string exporter;                                 // "" = no export (cache only)
-  std::map<std::string, std::string> exporter_attrs;
-  std::string output_directory;                         // type=local dest
-  std::string output_file;                              // tar/oci/docker dest ("-" = stdout)
+  std::vector<PlannedExport> exports;                   // none = cache only
   std::vector<std::string> cache_imports;               // registry refs
 };
 absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name);

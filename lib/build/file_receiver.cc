@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -54,7 +55,9 @@ struct PendingFile {
 absl::Status ReceiveDirectory(const std::string& dest,
                               const std::function<bool(Packet*)>& read,
                               const std::function<bool(const Packet&)>& write) {
-  if (mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dest);
+  std::error_code created;
+  std::filesystem::create_directories(dest, created);  // like buildx: parents too
+  if (created) return absl::UnknownError(absl::StrCat("mkdir ", dest, ": ", created.message()));
   const bool root = geteuid() == 0;
   std::unordered_map<uint32_t, PendingFile> files;
   std::vector<fsutil::types::Stat> dirs;

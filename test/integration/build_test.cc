@@ -211,6 +211,24 @@ TEST_CASE("build: - reads a context archive or a Dockerfile from stdin", "[build
   CHECK(absl::StrContains(out.err, "can't use stdin for both build context and dockerfile"));
 }
 
+TEST_CASE("build: several -o outputs in one build, parents created", "[build][buildkitd]") {
+  TempDir ctx, work;
+  ctx.Write("hello.txt", "hello\n");
+  ctx.Write("Dockerfile", "FROM scratch\nCOPY hello.txt /\n");
+  const std::string name = "kim-test/multi-output";
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "-t", name + ":1", "-o",
+                                   "type=local,dest=" + work / "new/local", "-o",
+                                   "type=tar,dest=" + work / "new/deeper/fs.tar", "-o", "type=image",
+                                   ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(ReadFile(work / "new/local/hello.txt") == "hello\n");
+  ProcessOutput list = Run({"/bin/tar", "-tf", work / "new/deeper/fs.tar"});
+  CHECK(absl::StrContains(list.out, "hello.txt"));
+  const std::string images = KimImages();
+  INFO(images);
+  CHECK(absl::StrContains(images, name));
+}
+
 TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {
   TempDir ctx, elsewhere;
   ctx.Write("a.txt", "a\n");

@@ -274,7 +274,7 @@ std::unique_ptr<Command> NewBuildCommand() {
       {.name = "label", .type = FlagType::kStringArray, .usage = "Set metadata for an image"},
       {.name = "no-cache", .usage = "Do not use cache when building the image"},
       {.name = "output", .shorthand = 'o', .type = FlagType::kStringArray,
-       .usage = "BuildKit-style output directives (e.g. type=local,dest=path/to/output-dir)"},
+       .usage = "Output destination, repeatable (format: type=local|tar|oci|docker|image|registry,dest=path)"},
       {.name = "platform", .type = FlagType::kStringArray,
        .usage = "Set target platform(s) for the build (e.g. linux/amd64,linux/arm64)"},
       {.name = "progress", .type = FlagType::kString,

@@ -32,7 +32,7 @@ TEST_CASE("PlanSolve: frontend attributes", "[build][plan]") {
   CHECK(plan->cache_imports == std::vector<std::string>{"reg/app:cache", "reg/app:other"});
   CHECK(a.at("cache-imports") ==
         R"([{"Type":"registry","Attrs":{"ref":"reg/app:cache"}},{"Type":"registry","Attrs":{"ref":"reg/app:other"}}])");
-  CHECK(plan->exporter.empty());  // no tag, no output: cache only
+  CHECK(plan->exports.empty());  // no tag, no output: cache only
 }
 
 TEST_CASE("PlanSolve: tags make an image exporter, --push pushes them", "[build][plan]") {
@@ -41,10 +41,11 @@ TEST_CASE("PlanSolve: tags make an image exporter, --push pushes them", "[build]
   options.push = true;
   auto plan = PlanSolve(options, "Dockerfile");
   REQUIRE(plan.ok());
-  CHECK(plan->exporter == "image");
-  CHECK(plan->exporter_attrs.at("name") == "docker.io/library/app:1,registry:5000/app:1");
-  CHECK(plan->exporter_attrs.at("name-canonical").empty());
-  CHECK(plan->exporter_attrs.at("push") == "true");
+  REQUIRE(plan->exports.size() == 1);
+  CHECK(plan->exports[0].type == "image");
+  CHECK(plan->exports[0].attrs.at("name") == "docker.io/library/app:1,registry:5000/app:1");
+  CHECK(plan->exports[0].attrs.at("name-canonical").empty());
+  CHECK(plan->exports[0].attrs.at("push") == "true");
   CHECK_FALSE(plan->frontend_attrs.contains("target"));
 }
 
@@ -53,15 +54,17 @@ TEST_CASE("PlanSolve: client-side outputs", "[build][plan]") {
   options.outputs = {{.type = "local", .attrs = {{"dest", "/tmp/out"}}}};
   auto plan = PlanSolve(options, "Dockerfile");
   REQUIRE(plan.ok());
-  CHECK(plan->exporter == "local");
-  CHECK(plan->output_directory == "/tmp/out");
-  CHECK(plan->exporter_attrs.empty());  // dest stays on the client
+  REQUIRE(plan->exports.size() == 1);
+  CHECK(plan->exports[0].type == "local");
+  CHECK(plan->exports[0].directory == "/tmp/out");
+  CHECK(plan->exports[0].attrs.empty());  // dest stays on the client
 
   options.outputs = {{.type = "tar", .attrs = {{"dest", "-"}}}};
   plan = PlanSolve(options, "Dockerfile");
   REQUIRE(plan.ok());
-  CHECK(plan->exporter == "tar");
-  CHECK(plan->output_file == "-");
+  REQUIRE(plan->exports.size() == 1);
+  CHECK(plan->exports[0].type == "tar");
+  CHECK(plan->exports[0].file == "-");
 
   options.outputs = {{.type = "local"}};
   CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
@@ -73,8 +76,37 @@ TEST_CASE("PlanSolve: client-side outputs", "[build][plan]") {
   options.push = false;
   plan = PlanSolve(options, "Dockerfile");
   REQUIRE(plan.ok());
-  CHECK(plan->exporter_attrs.at("name") == "docker.io/library/app:1,r/a:1");
-  CHECK(plan->exporter_attrs.at("push") == "true");
+  REQUIRE(plan->exports.size() == 1);
+  CHECK(plan->exports[0].attrs.at("name") == "docker.io/library/app:1,r/a:1");
+  CHECK(plan->exports[0].attrs.at("push") == "true");
+}
+
+TEST_CASE("PlanSolve: several outputs, one exporter each, in order", "[build][plan]") {
+  BuildOptions options;
+  options.tags = {"docker.io/library/app:1"};
+  options.outputs = {{.type = "local", .attrs = {{"dest", "/tmp/out"}}},
+                     {.type = "image", .attrs = {{"name", "r/a:2"}}},
+                     {.type = "docker", .attrs = {{"dest", "/tmp/app.tar"}}},
+                     {.type = "tar", .attrs = {{"dest", "-"}}}};
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  REQUIRE(plan->exports.size() == 4);
+  CHECK(plan->exports[0].directory == "/tmp/out");
+  CHECK(plan->exports[1].type == "image");
+  CHECK(plan->exports[1].attrs.at("name") == "docker.io/library/app:1,r/a:2");
+  CHECK_FALSE(plan->exports[1].attrs.contains("push"));
+  CHECK(plan->exports[2].type == "docker");
+  CHECK(plan->exports[2].file == "/tmp/app.tar");
+  CHECK(plan->exports[2].attrs.at("name") == "docker.io/library/app:1");
+  CHECK(plan->exports[3].file == "-");
+
+  options.outputs.push_back({.type = "oci", .attrs = {{"dest", "-"}}});
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));  // two on stdout
+  options.outputs = {{.type = "registry", .attrs = {}}};
+  options.tags.clear();
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));  // push, no name
+  options.outputs = {{.type = "oci", .attrs = {{"dest", "x"}, {"tar", "false"}}}};
+  CHECK(absl::IsUnimplemented(PlanSolve(options, "Dockerfile").status()));
 }
 
 TEST_CASE("NewIdentifier: 25 characters of base 36, different each time", "[build][plan]") {
