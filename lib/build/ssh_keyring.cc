@@ -23,25 +23,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/core/openssl_ptr.h"
 
 namespace kim::build {
 namespace {
-
-// --- OpenSSL ownership -------------------------------------------------------------------------
-
-struct OpenSslFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-  void operator()(BIGNUM* p) const { BN_clear_free(p); }
-  void operator()(BN_CTX* p) const { BN_CTX_free(p); }
-  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, OpenSslFree>;
 
 // The oldest queued OpenSSL error as text (for messages), clearing the queue so that it does not
 // leak into unrelated TLS code running on this thread later.
@@ -101,7 +86,7 @@ class WireReader {
     return U32(&n) && Bytes(n, out);
   }
   // An mpint that must not be negative, as a BIGNUM.
-  bool Mpint(Owned<BIGNUM>* out) {
+  bool Mpint(OpenSslPtr<BIGNUM>* out) {
     absl::string_view bytes;
     if (!String(&bytes)) return false;
     if (!bytes.empty() && (static_cast<uint8_t>(bytes[0]) & 0x80) != 0) return false;
@@ -150,7 +135,7 @@ std::string Failure() { return std::string(1, static_cast<char>(kSshAgentFailure
 struct SshKeyring::Key {
   enum class Kind { kEd25519, kRsa, kEcdsa };
   Kind kind;
-  Owned<EVP_PKEY> pkey;
+  OpenSslPtr<EVP_PKEY> pkey;
   std::string key_type;  // "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", ...
   std::string blob;      // the public key in wire format
   std::string comment;
@@ -219,7 +204,7 @@ absl::Status DescribePublicKey(const std::string& path, Key* key) {
     BIGNUM* e = nullptr;
     const bool ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
                     EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1;
-    Owned<BIGNUM> own_n(n), own_e(e);
+    OpenSslPtr<BIGNUM> own_n(n), own_e(e);
     if (!ok) {
       return KeyError(path, absl::StrCat("cannot read the RSA public key: ", TakeOpenSslError()));
     }
@@ -265,25 +250,25 @@ absl::Status DescribePublicKey(const std::string& path, Key* key) {
 }
 
 // Builds an EVP_PKEY of `type` ("RSA", "EC") from OSSL_PARAMs.
-absl::StatusOr<Owned<EVP_PKEY>> KeyFromParams(const char* type, OSSL_PARAM_BLD* builder) {
-  Owned<OSSL_PARAM> params(OSSL_PARAM_BLD_to_param(builder));
-  Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+absl::StatusOr<OpenSslPtr<EVP_PKEY>> KeyFromParams(const char* type, OSSL_PARAM_BLD* builder) {
+  OpenSslPtr<OSSL_PARAM> params(OSSL_PARAM_BLD_to_param(builder));
+  OpenSslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* pkey = nullptr;
   if (params == nullptr || ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_KEYPAIR, params.get()) != 1) {
     return absl::InvalidArgumentError(TakeOpenSslError());
   }
-  return Owned<EVP_PKEY>(pkey);
+  return OpenSslPtr<EVP_PKEY>(pkey);
 }
 
 // The key fields of an "ssh-ed25519" private key: public key, then seed + public key.
-absl::StatusOr<Owned<EVP_PKEY>> ParseEd25519(const std::string& path, WireReader* in) {
+absl::StatusOr<OpenSslPtr<EVP_PKEY>> ParseEd25519(const std::string& path, WireReader* in) {
   absl::string_view pub, priv;
   if (!in->String(&pub) || !in->String(&priv) || pub.size() != 32 || priv.size() != 64 ||
       priv.substr(32) != pub) {
     return KeyError(path, "malformed ed25519 private key");
   }
-  Owned<EVP_PKEY> pkey(EVP_PKEY_new_raw_private_key(
+  OpenSslPtr<EVP_PKEY> pkey(EVP_PKEY_new_raw_private_key(
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(priv.data()), 32));
   if (pkey == nullptr) {
     return KeyError(path, absl::StrCat("cannot use the ed25519 key: ", TakeOpenSslError()));
@@ -293,8 +278,8 @@ absl::StatusOr<Owned<EVP_PKEY>> ParseEd25519(const std::string& path, WireReader
 
 // The key fields of an "ssh-rsa" private key: n, e, d, iqmp, p, q (the CRT exponents are
 // derived, as OpenSSH does).
-absl::StatusOr<Owned<EVP_PKEY>> ParseRsa(const std::string& path, WireReader* in) {
-  Owned<BIGNUM> n, e, d, iqmp, p, q;
+absl::StatusOr<OpenSslPtr<EVP_PKEY>> ParseRsa(const std::string& path, WireReader* in) {
+  OpenSslPtr<BIGNUM> n, e, d, iqmp, p, q;
   if (!in->Mpint(&n) || !in->Mpint(&e) || !in->Mpint(&d) || !in->Mpint(&iqmp) || !in->Mpint(&p) ||
       !in->Mpint(&q)) {
     return KeyError(path, "malformed RSA private key");
@@ -302,8 +287,8 @@ absl::StatusOr<Owned<EVP_PKEY>> ParseRsa(const std::string& path, WireReader* in
   // Derive dmp1 = d mod (p-1) and dmq1 = d mod (q-1), and check that the numbers belong
   // together (n = pq, ed = 1 mod p-1 and q-1, q*iqmp = 1 mod p): a corrupt file must not load
   // and then make signatures no server accepts.
-  Owned<BN_CTX> bn(BN_CTX_new());
-  Owned<BIGNUM> t(BN_new()), p1(BN_new()), q1(BN_new()), dmp1(BN_new()), dmq1(BN_new());
+  OpenSslPtr<BN_CTX> bn(BN_CTX_new());
+  OpenSslPtr<BIGNUM> t(BN_new()), p1(BN_new()), q1(BN_new()), dmp1(BN_new()), dmq1(BN_new());
   const bool consistent =
       bn != nullptr && t != nullptr && p1 != nullptr && q1 != nullptr && dmp1 != nullptr &&
       dmq1 != nullptr && BN_cmp(p.get(), BN_value_one()) > 0 &&
@@ -320,7 +305,7 @@ absl::StatusOr<Owned<EVP_PKEY>> ParseRsa(const std::string& path, WireReader* in
     ERR_clear_error();
     return KeyError(path, "inconsistent RSA private key (its numbers do not belong together)");
   }
-  Owned<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
+  OpenSslPtr<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
   if (builder == nullptr ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1 ||
@@ -340,10 +325,10 @@ absl::StatusOr<Owned<EVP_PKEY>> ParseRsa(const std::string& path, WireReader* in
 }
 
 // The key fields of an "ecdsa-sha2-<curve>" private key: curve name, public point, scalar d.
-absl::StatusOr<Owned<EVP_PKEY>> ParseEcdsa(const std::string& path, absl::string_view key_type,
+absl::StatusOr<OpenSslPtr<EVP_PKEY>> ParseEcdsa(const std::string& path, absl::string_view key_type,
                                            WireReader* in) {
   absl::string_view curve_name, point;
-  Owned<BIGNUM> d;
+  OpenSslPtr<BIGNUM> d;
   if (!in->String(&curve_name) || !in->String(&point) || !in->Mpint(&d)) {
     return KeyError(path, "malformed ECDSA private key");
   }
@@ -352,7 +337,7 @@ absl::StatusOr<Owned<EVP_PKEY>> ParseEcdsa(const std::string& path, absl::string
     return KeyError(path, absl::StrCat("unsupported ECDSA curve \"", absl::CHexEscape(curve_name),
                                        "\""));
   }
-  Owned<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
+  OpenSslPtr<OSSL_PARAM_BLD> builder(OSSL_PARAM_BLD_new());
   if (builder == nullptr ||
       OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME,
                                       curve->openssl_name, 0) != 1 ||
@@ -366,7 +351,7 @@ absl::StatusOr<Owned<EVP_PKEY>> ParseEcdsa(const std::string& path, absl::string
     return KeyError(path, absl::StrCat("cannot use the ECDSA key: ", pkey.status().message()));
   }
   // The public point must belong to the private scalar, or every signature would be wrong.
-  Owned<EVP_PKEY_CTX> check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey->get(), nullptr));
+  OpenSslPtr<EVP_PKEY_CTX> check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey->get(), nullptr));
   if (check == nullptr || EVP_PKEY_pairwise_check(check.get()) != 1) {
     ERR_clear_error();
     return KeyError(path, "inconsistent ECDSA private key (public point does not match)");
@@ -420,7 +405,7 @@ absl::StatusOr<std::unique_ptr<Key>> ParseOpenSshKey(const std::string& path,
     return KeyError(path, "corrupt OpenSSH private key (check bytes differ)");
   }
   auto key = std::make_unique<Key>();
-  absl::StatusOr<Owned<EVP_PKEY>> pkey;
+  absl::StatusOr<OpenSslPtr<EVP_PKEY>> pkey;
   if (key_type == "ssh-ed25519") {
     pkey = ParseEd25519(path, &priv);
   } else if (key_type == "ssh-rsa") {
@@ -463,7 +448,7 @@ absl::StatusOr<std::unique_ptr<Key>> ParsePemKey(const std::string& path,
       absl::StrContains(text, "Proc-Type: 4,ENCRYPTED")) {
     return EncryptedError(path);
   }
-  Owned<BIO> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  OpenSslPtr<BIO> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
   bool asked_passphrase = false;
   EVP_PKEY* pkey = bio == nullptr ? nullptr
                                   : PEM_read_bio_PrivateKey(bio.get(), nullptr, RefusePassphrase,
@@ -534,7 +519,7 @@ absl::StatusOr<std::unique_ptr<Key>> LoadKeyFile(const std::string& path) {
 // Signs `data` with `pkey` (and `md`, nullptr for ed25519), returning OpenSSL's signature bytes
 // or "" on failure.
 std::string DigestSign(EVP_PKEY* pkey, const EVP_MD* md, absl::string_view data) {
-  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   static const unsigned char kEmpty = 0;
   const auto* in =
       data.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(data.data());
@@ -584,7 +569,7 @@ std::string SignatureBlob(const Key& key, absl::string_view data, uint32_t flags
     case Key::Kind::kEcdsa: {
       const std::string der = DigestSign(key.pkey.get(), key.ecdsa_digest, data);
       const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-      Owned<ECDSA_SIG> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+      OpenSslPtr<ECDSA_SIG> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
       if (der.empty() || sig == nullptr) {
         ERR_clear_error();
         return "";

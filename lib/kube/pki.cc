@@ -13,22 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/core/openssl_ptr.h"
 
 namespace kim::kube {
 namespace {
 
-struct Free {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(BIGNUM* p) const { BN_free(p); }
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-};
-template <typename T>
-using Ptr = std::unique_ptr<T, Free>;
 
 std::string OpenSslError(const std::string& what) {
   std::string out = what;
@@ -42,7 +31,7 @@ std::string OpenSslError(const std::string& what) {
 }
 
 std::string ToPem(X509* cert) {
-  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert);
   char* data = nullptr;
   long size = BIO_get_mem_data(bio.get(), &data);
@@ -50,28 +39,28 @@ std::string ToPem(X509* cert) {
 }
 
 std::string ToPem(EVP_PKEY* key) {
-  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   long size = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, size);
 }
 
-Ptr<X509> ParseCert(const std::string& pem) {
-  Ptr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return Ptr<X509>(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+OpenSslPtr<X509> ParseCert(const std::string& pem) {
+  OpenSslPtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return OpenSslPtr<X509>(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
-Ptr<EVP_PKEY> ParseKey(const std::string& pem) {
-  Ptr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return Ptr<EVP_PKEY>(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+OpenSslPtr<EVP_PKEY> ParseKey(const std::string& pem) {
+  OpenSslPtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return OpenSslPtr<EVP_PKEY>(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 absl::Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  Ptr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  OpenSslPtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
     return absl::InternalError(OpenSslError(absl::StrCat("cannot add extension ", value)));
   }
@@ -81,11 +70,11 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& 
 absl::StatusOr<KeyPair> Make(const std::string& common_name, absl::Duration validity,
                              X509* issuer_cert, EVP_PKEY* issuer_key, bool ca,
                              const CertificateRequest* leaf) {
-  Ptr<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  OpenSslPtr<EVP_PKEY> key(EVP_EC_gen("P-256"));
   if (key == nullptr) return absl::InternalError(OpenSslError("cannot generate a P-256 key"));
-  Ptr<X509> cert(X509_new());
+  OpenSslPtr<X509> cert(X509_new());
   X509_set_version(cert.get(), 2);
-  Ptr<BIGNUM> serial(BN_new());
+  OpenSslPtr<BIGNUM> serial(BN_new());
   BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
   BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()));
   // Backdated a little: clocks of the workstation and the node differ.
@@ -143,8 +132,8 @@ absl::StatusOr<KeyPair> NewCertificateAuthority(const std::string& common_name,
 }
 
 absl::StatusOr<KeyPair> IssueCertificate(const KeyPair& ca, const CertificateRequest& request) {
-  Ptr<X509> ca_cert = ParseCert(ca.cert_pem);
-  Ptr<EVP_PKEY> ca_key = ParseKey(ca.key_pem);
+  OpenSslPtr<X509> ca_cert = ParseCert(ca.cert_pem);
+  OpenSslPtr<EVP_PKEY> ca_key = ParseKey(ca.key_pem);
   if (ca_cert == nullptr || ca_key == nullptr) {
     return absl::InvalidArgumentError("the CA certificate or key does not parse");
   }
@@ -152,7 +141,7 @@ absl::StatusOr<KeyPair> IssueCertificate(const KeyPair& ca, const CertificateReq
 }
 
 absl::StatusOr<CertificateInfo> InspectCertificate(const std::string& pem) {
-  Ptr<X509> cert = ParseCert(pem);
+  OpenSslPtr<X509> cert = ParseCert(pem);
   if (cert == nullptr) return absl::InvalidArgumentError("not a PEM certificate");
   CertificateInfo info;
   char cn[256] = {};
@@ -161,7 +150,7 @@ absl::StatusOr<CertificateInfo> InspectCertificate(const std::string& pem) {
   info.not_before = ToTime(X509_get0_notBefore(cert.get()));
   info.not_after = ToTime(X509_get0_notAfter(cert.get()));
   info.is_ca = X509_check_ca(cert.get()) != 0;
-  Ptr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
+  OpenSslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
@@ -183,9 +172,9 @@ absl::StatusOr<CertificateInfo> InspectCertificate(const std::string& pem) {
 }
 
 absl::Status CheckKeyPair(const std::string& ca_pem, const KeyPair& pair) {
-  Ptr<X509> ca = ParseCert(ca_pem);
-  Ptr<X509> cert = ParseCert(pair.cert_pem);
-  Ptr<EVP_PKEY> key = ParseKey(pair.key_pem);
+  OpenSslPtr<X509> ca = ParseCert(ca_pem);
+  OpenSslPtr<X509> cert = ParseCert(pair.cert_pem);
+  OpenSslPtr<EVP_PKEY> key = ParseKey(pair.key_pem);
   if (ca == nullptr) return absl::InvalidArgumentError("the CA certificate does not parse");
   if (cert == nullptr) return absl::InvalidArgumentError("the certificate does not parse");
   if (key == nullptr) return absl::InvalidArgumentError("the private key does not parse");
@@ -193,9 +182,9 @@ absl::Status CheckKeyPair(const std::string& ca_pem, const KeyPair& pair) {
     ERR_clear_error();
     return absl::InvalidArgumentError("the private key does not belong to the certificate");
   }
-  Ptr<X509_STORE> store(X509_STORE_new());
+  OpenSslPtr<X509_STORE> store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), ca.get());
-  Ptr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+  OpenSslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr);
   if (X509_verify_cert(ctx.get()) != 1) {
     const int error = X509_STORE_CTX_get_error(ctx.get());
