@@ -21,10 +21,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/build/attachables.h"
+#include "lib/build/oci_layout.h"
 #include "lib/build/session_tunnel.h"
 #include "lib/build/status_events.h"
 #include "moby/buildkit/v1/control.grpc.pb.h"
@@ -205,6 +207,10 @@ class BuildKitService final : public BuildService {
       }
     }
     if (!client_outputs.empty()) add(FileSendMethods(std::move(client_outputs)));
+    for (const PlannedExport& planned : plan->exports) {
+      // The oci exporter writes a layout through the session content store it calls "export".
+      if (!planned.layout_directory.empty()) add(ContentStoreMethods("export", planned.layout_directory));
+    }
     auto tunnel = SessionTunnel::Open(control_.get(), session_id, "kim", std::move(methods));
     if (!tunnel.ok()) return tunnel.status();
 
@@ -302,6 +308,22 @@ class BuildKitService final : public BuildService {
         it != result.exporter_response.end()) {
       result.manifest_digest = it->second;
     }
+    for (const PlannedExport& planned : plan->exports) {
+      if (planned.layout_directory.empty()) continue;
+      auto described = result.exporter_response.find("containerimage.descriptor");
+      std::string descriptor;
+      if (described == result.exporter_response.end() ||
+          !absl::Base64Unescape(described->second, &descriptor)) {
+        return absl::InternalError("buildkitd did not describe the exported image (too old for tar=false?)");
+      }
+      std::vector<std::string> names;
+      if (auto it = planned.attrs.find("name"); it != planned.attrs.end()) {
+        names = absl::StrSplit(it->second, ',', absl::SkipEmpty());
+      }
+      if (absl::Status status = AddToOciIndex(planned.layout_directory, descriptor, names); !status.ok()) {
+        return status;
+      }
+    }
     return result;
   }
 
@@ -368,7 +390,7 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
 
   // Each -o is one exporter; the tags name the first image output (or, with none, an image
   // exporter of their own when no other output was asked for, as kim's default).
-  bool tags_used = false, stdout_used = false;
+  bool tags_used = false, stdout_used = false, layout_used = false;
   for (const BuildOutput& output : options.outputs) {
     PlannedExport planned{.type = output.type, .attrs = output.attrs, .directory = "", .file = ""};
     auto& out_attrs = planned.attrs;
@@ -412,14 +434,19 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
       planned.directory = Absolute(dest->second);
     } else if (planned.type == "tar" || planned.type == "oci" || planned.type == "docker") {
       if (auto tar = out_attrs.find("tar"); tar != out_attrs.end() && tar->second == "false") {
-        return absl::UnimplementedError(absl::StrCat(
-            "output type \"", planned.type, "\" with tar=false is not supported (use tar=true)"));
-      }
-      if (dest->second == "-") {
+        if (planned.type != "oci") {
+          return absl::UnimplementedError(absl::StrCat(
+              "output type \"", planned.type, "\" with tar=false is not supported (use type=oci)"));
+        }
+        if (layout_used) return absl::InvalidArgumentError("only one output can be an OCI layout (tar=false)");
+        if (dest->second == "-") return absl::InvalidArgumentError("an OCI layout (tar=false) needs dest=DIR");
+        layout_used = true;
+        planned.layout_directory = Absolute(dest->second);
+      } else if (dest->second == "-") {
         if (stdout_used) return absl::InvalidArgumentError("only one output can go to stdout");
         stdout_used = true;
       }
-      planned.file = dest->second == "-" ? "-" : Absolute(dest->second);
+      if (planned.layout_directory.empty()) planned.file = dest->second == "-" ? "-" : Absolute(dest->second);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown output type \"", planned.type, "\""));
     }

@@ -34,6 +34,7 @@ struct PlannedExport {
   std::map<std::string, std::string> attrs;             // sent to the daemon
   std::string directory;                                // type=local dest on this machine
   std::string file;                                     // tar/oci/docker dest ("-" = stdout)
+  std::string layout_directory;                         // oci with tar=false: dest directory
 };
 
 struct SolvePlan {

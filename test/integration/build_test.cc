@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "kim/build_service.h"
+#include "kim/digest.h"
 #include "lib/build/attachables.h"
 #include "lib/build/buildkit_client.h"
 #include "lib/build/ssh_keyring.h"
@@ -227,6 +228,48 @@ TEST_CASE("build: several -o outputs in one build, parents created", "[build][bu
   const std::string images = KimImages();
   INFO(images);
   CHECK(absl::StrContains(images, name));
+}
+
+TEST_CASE("build: -o type=oci,tar=false writes an OCI layout matching the tarball", "[build][buildkitd]") {
+  TempDir ctx, work;
+  ctx.Write("hello.txt", "hello\n");
+  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nCOPY hello.txt /\n");
+  const std::string layout = work / "layout";
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "-t", "kim-test/layout:1", "-o",
+                                   "type=oci,dest=" + layout + ",tar=false", "-o",
+                                   "type=oci,dest=" + work / "image.tar", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  REQUIRE(Run({"/bin/mkdir", work / "untarred"}).exit_code == 0);
+  REQUIRE(Run({"/bin/tar", "-xf", work / "image.tar", "-C", work / "untarred"}).exit_code == 0);
+  // Every blob of the tarball is in the layout, byte for byte, and every layout blob is named by
+  // its own digest.
+  int blobs = 0;
+  for (const auto& entry : fs::directory_iterator(work / "untarred/blobs/sha256")) {
+    const std::string name = entry.path().filename().string();
+    CHECK(ReadFile(layout + "/blobs/sha256/" + name) == ReadFile(entry.path().string()));
+    ++blobs;
+  }
+  CHECK(blobs >= 3);  // manifest, config, layers
+  for (const auto& entry : fs::directory_iterator(layout + "/blobs/sha256")) {
+    CHECK(kim::DigestOf(ReadFile(entry.path().string())).Hex() == entry.path().filename().string());
+  }
+  const std::string index = ReadFile(layout + "/index.json");
+  CHECK(absl::StrContains(index, "\"io.containerd.image.name\":\"docker.io/kim-test/layout:1\""));
+  CHECK(absl::StrContains(index, "\"org.opencontainers.image.ref.name\":\"1\""));
+  CHECK(ReadFile(layout + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
+  // The tarball's index names the same manifest.
+  const std::string tar_index = ReadFile(work / "untarred/index.json");
+  const size_t at = index.find("sha256:");
+  REQUIRE(at != std::string::npos);
+  CHECK(absl::StrContains(tar_index, index.substr(at, 71)));
+
+  // Into the same layout again under another name: existing blobs are skipped, both names stay.
+  out = RunKimBuild({"--progress", "quiet", "-t", "kim-test/layout:2", "-o",
+                     "type=oci,dest=" + layout + ",tar=false", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  const std::string both = ReadFile(layout + "/index.json");
+  CHECK(absl::StrContains(both, "docker.io/kim-test/layout:1"));
+  CHECK(absl::StrContains(both, "docker.io/kim-test/layout:2"));
 }
 
 TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {

@@ -105,8 +105,16 @@ TEST_CASE("PlanSolve: several outputs, one exporter each, in order", "[build][pl
   options.outputs = {{.type = "registry", .attrs = {}}};
   options.tags.clear();
   CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));  // push, no name
-  options.outputs = {{.type = "oci", .attrs = {{"dest", "x"}, {"tar", "false"}}}};
+  options.outputs = {{.type = "docker", .attrs = {{"dest", "x"}, {"tar", "false"}}}};
   CHECK(absl::IsUnimplemented(PlanSolve(options, "Dockerfile").status()));
+  options.outputs = {{.type = "oci", .attrs = {{"dest", "/tmp/layout"}, {"tar", "false"}}}};
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exports[0].layout_directory == "/tmp/layout");
+  CHECK(plan->exports[0].file.empty());
+  CHECK(plan->exports[0].attrs.at("tar") == "false");  // the daemon writes through the session
+  options.outputs.push_back({.type = "oci", .attrs = {{"dest", "/tmp/other"}, {"tar", "false"}}});
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));  // one layout only
 }
 
 TEST_CASE("NewIdentifier: 25 characters of base 36, different each time", "[build][plan]") {
