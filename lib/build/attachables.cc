@@ -169,6 +169,21 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
     queue.Close();
   });
 
+  // A file that cannot be read fails the transfer (the daemon shows the message) rather than
+  // arriving empty.
+  std::string send_error;
+  auto fail = [&](const std::string& message) {
+    {
+      std::lock_guard lock(error_mu);
+      if (!send_error.empty()) return;
+      send_error = message;
+    }
+    Packet error;
+    error.set_type(Packet::PACKET_ERR);
+    error.set_data(message);
+    write(error);
+    write_failed = true;
+  };
   std::vector<std::thread> workers;
   for (int i = 0; i < kSendWorkers; ++i) {
     workers.emplace_back([&] {
@@ -179,19 +194,27 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
         if (write_failed) continue;
         const std::string path = root + "/" + item.second;
         const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+          fail(absl::StrCat("open ", item.second, ": ", std::strerror(errno)));
+          continue;
+        }
         packet.Clear();
         packet.set_type(Packet::PACKET_DATA);
         packet.set_id(item.first);
-        if (fd >= 0) {
-          while (true) {
-            const ssize_t n = read(fd, buffer.data(), buffer.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            packet.set_data(buffer.data(), static_cast<size_t>(n));
-            if (!write(packet)) break;
+        bool read_ok = true;
+        while (true) {
+          const ssize_t n = read(fd, buffer.data(), buffer.size());
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) {
+            fail(absl::StrCat("read ", item.second, ": ", std::strerror(errno)));
+            read_ok = false;
           }
-          close(fd);
+          if (n <= 0) break;
+          packet.set_data(buffer.data(), static_cast<size_t>(n));
+          if (!write(packet)) break;
         }
+        close(fd);
+        if (!read_ok) continue;
         packet.clear_data();
         write(packet);
       }
@@ -226,6 +249,10 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
   }
   reader.join();
   for (std::thread& worker : workers) worker.join();
+  {
+    std::lock_guard lock(error_mu);
+    if (!send_error.empty()) return absl::UnknownError(send_error);
+  }
   if (!walked.ok()) return absl::UnknownError(walked.message());
   {
     std::lock_guard lock(error_mu);
