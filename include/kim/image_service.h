@@ -40,7 +40,7 @@ struct PullOptions {
 // Options for ImageService::Push.
 struct PushOptions {
   RegistryCredentials credentials;  // empty = anonymous
-  bool insecure = false;            // plain HTTP (always allowed for loopback registries)
+  bool insecure = false;            // unverified HTTPS or plain HTTP (loopback always is)
   ProgressCallback progress;        // may be empty
 };
 

@@ -81,7 +81,7 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Create(
   auto transport = RegistryTransport::Create(RegistryTransportOptions{
       .host = options.host,
       .credentials = options.credentials,
-      .plain_http = options.insecure,
+      .insecure = options.insecure,
       .timeout = options.timeout,
   });
   if (!transport.ok()) return transport.status();

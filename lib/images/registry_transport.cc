@@ -109,22 +109,44 @@ absl::StatusOr<std::unique_ptr<RegistryTransport>> RegistryTransport::Create(
     RegistryTransportOptions options) {
   if (options.host.empty()) return absl::InvalidArgumentError("no registry host given");
   std::string api_host = IsDockerHub(options.host) ? "registry-1.docker.io" : options.host;
-  const bool plain = options.plain_http || IsLoopbackHost(options.host);
-  std::string base = absl::StrCat(plain ? "http://" : "https://", api_host);
   try {
-    web::uri uri(base);
+    web::uri uri("https://" + api_host);
     if (uri.host().empty()) throw web::uri_exception("no host");
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid registry host \"", options.host, "\": ", e.what()));
   }
+  const bool insecure = options.insecure || IsLoopbackHost(options.host);
   return std::unique_ptr<RegistryTransport>(
-      new RegistryTransport(std::move(options), std::move(base)));
+      new RegistryTransport(std::move(options), std::move(api_host), insecure));
 }
 
-RegistryTransport::RegistryTransport(RegistryTransportOptions options, std::string base_url)
-    : options_(std::move(options)), base_url_(std::move(base_url)) {
+RegistryTransport::RegistryTransport(RegistryTransportOptions options, std::string api_host,
+                                     bool insecure)
+    : options_(std::move(options)),
+      api_host_(std::move(api_host)),
+      insecure_(insecure),
+      base_url_("https://" + api_host_) {
   if (!options_.credentials.registry_token.empty()) scheme_ = Scheme::kBearer;
+}
+
+std::string RegistryTransport::base_url() {
+  ChooseScheme();
+  std::lock_guard<std::mutex> lock(base_mutex_);
+  return base_url_;
+}
+
+void RegistryTransport::ChooseScheme() {
+  if (!insecure_) return;
+  std::call_once(scheme_chosen_, [this] {
+    auto client = ClientFor("https://" + api_host_);
+    if (!client.ok()) return;
+    http::http_request ping(http::methods::GET);
+    ping.set_request_uri("/v2/");
+    if (SendRequest(**client, std::move(ping), options_.timeout).ok()) return;
+    std::lock_guard<std::mutex> lock(base_mutex_);
+    base_url_ = "http://" + api_host_;
+  });
 }
 
 absl::StatusOr<http::client::http_client*> RegistryTransport::ClientFor(const std::string& base) {
@@ -133,8 +155,12 @@ absl::StatusOr<http::client::http_client*> RegistryTransport::ClientFor(const st
   if (client == nullptr) {
     // cpprestsdk's own timeout is only a backstop: SendRequest's idle timeout is the one that
     // counts (cpprestsdk re-sends a request whose reused connection fails, doubling its wait).
-    auto made = NewHttpClient(HttpClientOptions{.base_url = base,
-                                                .timeout = options_.timeout * 2 + absl::Seconds(1)});
+    // An insecure registry's own HTTPS is not verified (its other servers, e.g. a token realm,
+    // still are).
+    auto made = NewHttpClient(HttpClientOptions{
+        .base_url = base,
+        .insecure_skip_verify = insecure_ && base == "https://" + api_host_,
+        .timeout = options_.timeout * 2 + absl::Seconds(1)});
     if (!made.ok()) return made.status();
     client = *std::move(made);
   }
@@ -144,7 +170,7 @@ absl::StatusOr<http::client::http_client*> RegistryTransport::ClientFor(const st
 absl::StatusOr<std::pair<http::client::http_client*, std::string>> RegistryTransport::Route(
     const std::string& target) {
   if (target.starts_with('/')) {
-    auto client = ClientFor(base_url_);
+    auto client = ClientFor(base_url());
     if (!client.ok()) return client.status();
     return std::make_pair(*client, target);
   }

@@ -26,7 +26,9 @@ namespace kim {
 struct RegistryTransportOptions {
   std::string host;             // "127.0.0.1:5000", "ghcr.io"; "docker.io" means Docker Hub
   RegistryCredentials credentials;
-  bool plain_http = false;      // http:// instead of https://
+  // An insecure registry, as Docker treats them (and every loopback host, as Docker does):
+  // HTTPS without certificate checks, or plain HTTP when it does not speak TLS.
+  bool insecure = false;
   absl::Duration timeout = absl::Seconds(30);  // per request, without progress
 };
 
@@ -58,15 +60,20 @@ class RegistryTransport {
   // image; callers put it in front.
   absl::StatusOr<web::http::http_response> Send(const RegistryRequest& request);
 
-  // "http://127.0.0.1:5000" or "https://ghcr.io" (Docker Hub: registry-1.docker.io).
-  const std::string& base_url() const { return base_url_; }
+  // "https://ghcr.io" (Docker Hub: registry-1.docker.io), or for an insecure registry whatever
+  // the first request found it speaks, e.g. "http://127.0.0.1:5000".
+  std::string base_url();
   // The host as given in the options, for messages.
   const std::string& host() const { return options_.host; }
 
  private:
   enum class Scheme { kUnknown, kNone, kBasic, kBearer };
 
-  explicit RegistryTransport(RegistryTransportOptions options, std::string base_url);
+  RegistryTransport(RegistryTransportOptions options, std::string api_host, bool insecure);
+
+  // For an insecure registry, once: asks https://host/v2/ (unverified); any HTTP answer keeps
+  // HTTPS, a failure to talk TLS at all switches to plain HTTP (Docker's fallback).
+  void ChooseScheme();
 
   // The client for "scheme://authority", made on first use.
   absl::StatusOr<web::http::client::http_client*> ClientFor(const std::string& base);
@@ -86,7 +93,11 @@ class RegistryTransport {
   absl::Status AuthenticationRequired(std::string_view detail) const;
 
   const RegistryTransportOptions options_;
-  const std::string base_url_;
+  const std::string api_host_;
+  const bool insecure_;
+  std::once_flag scheme_chosen_;
+  std::mutex base_mutex_;
+  std::string base_url_;
 
   std::mutex clients_mutex_;
   std::map<std::string, std::unique_ptr<web::http::client::http_client>> clients_;
@@ -99,7 +110,7 @@ class RegistryTransport {
 };
 
 // True when `host` ("127.0.0.1:5000", "localhost", "[::1]:5000") is a loopback address, which
-// kim always reaches over plain HTTP.
+// kim treats as an insecure registry (as Docker does).
 bool IsLoopbackHost(std::string_view host);
 
 // The whole body of a received response as bytes ("" when it cannot be read).

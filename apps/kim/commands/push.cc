@@ -43,8 +43,8 @@ std::unique_ptr<Command> NewPushCommand() {
   push->short_help = "Push an image";
   push->args = {.min = 1, .max = 1};
   push->flags = {
-      {.name = "insecure", .usage = "Use plain HTTP for this registry (always allowed for "
-                                    "loopback registries)"},
+      {.name = "insecure", .usage = "Treat the registry as insecure: HTTPS without certificate "
+                                    "checks, or plain HTTP (loopback registries always are)"},
   };
   push->run = RunPush;
   return push;
