@@ -24,43 +24,16 @@
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
 #include "test/support/session_harness.h"
+#include "test/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using kim::test::PeerEnv;
 using kim::test::ProcessOutput;
 using kim::test::Run;
+using kim::test::TempDir;
+using kim::test::FileContent;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "kim-build-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string Write(const std::string& rel, const std::string& content, mode_t mode = 0644) const {
-    const fs::path path = fs::path(path_) / rel;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-    chmod(path.c_str(), mode);
-    return path.string();
-  }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
 
 // A unique name per run so that tests never see each other's images.
 std::string Unique(const std::string& stem) {
@@ -113,7 +86,7 @@ TEST_CASE("build: FROM scratch + COPY over mTLS lands in containerd under its ta
   const std::string id(absl::StripAsciiWhitespace(out.out));
   CHECK(id.starts_with("sha256:"));
   CHECK(id.size() == 71);
-  CHECK(ReadFile(ctx / "iid") == id);
+  CHECK(FileContent(ctx / "iid") == id);
   CHECK(out.err.empty());  // -q: nothing but the ID
   const std::string images = KimImages();
   INFO(images);
@@ -141,7 +114,7 @@ TEST_CASE("build: FROM busybox with RUN, build args, labels and a target stage",
        ctx.path()},
       false, "", {{"FROM_ENV", "env-value"}});
   REQUIRE(out.exit_code == 0);
-  CHECK(ReadFile(out_dir + "/greeting") == "hi,there/env-value\n");  // no comma splitting
+  CHECK(FileContent(out_dir + "/greeting") == "hi,there/env-value\n");  // no comma splitting
   CHECK_FALSE(fs::exists(out_dir + "/second"));                       // --target stopped early
   CHECK(fs::exists(out_dir + "/bin/sh"));
   // Plain progress: buildx-style numbered steps with the RUN's output.
@@ -174,8 +147,8 @@ TEST_CASE("build: RUN --mount=type=secret from a file and from the environment",
                                    "type=local,dest=" + out_dir, ctx.path()},
                                   false, "", {{"KIM_SECRET", "from-environment"}});
   REQUIRE(out.exit_code == 0);
-  CHECK(ReadFile(out_dir + "/from-file") == "s3cr3t");
-  CHECK(ReadFile(out_dir + "/from-env") == "from-environment\n");
+  CHECK(FileContent(out_dir + "/from-file") == "s3cr3t");
+  CHECK(FileContent(out_dir + "/from-env") == "from-environment\n");
   CHECK_FALSE(absl::StrContains(out.err, "s3cr3t"));
 }
 
@@ -190,7 +163,7 @@ TEST_CASE("build: - reads a context archive or a Dockerfile from stdin", "[build
   ProcessOutput out = RunKimBuild({"--progress", "quiet", "-o", "type=local,dest=" + work / "plain", "-"},
                                   false, tar.out);
   REQUIRE(out.exit_code == 0);
-  CHECK(ReadFile(work / "plain/hello.txt") == "hello\n");
+  CHECK(FileContent(work / "plain/hello.txt") == "hello\n");
   CHECK_FALSE(fs::exists(work / "plain/Dockerfile"));
   // gzip-compressed, with -f naming a Dockerfile inside the archive.
   ProcessOutput gz = Run({"/bin/sh", "-c", "tar -C '" + ctx.path() + "' -czf - ."});
@@ -198,8 +171,8 @@ TEST_CASE("build: - reads a context archive or a Dockerfile from stdin", "[build
   out = RunKimBuild({"--progress", "quiet", "-f", "sub/Alt", "-o", "type=local,dest=" + work / "gz", "-"},
                     false, gz.out);
   REQUIRE(out.exit_code == 0);
-  CHECK(ReadFile(work / "gz/all/hello.txt") == "hello\n");
-  CHECK(ReadFile(work / "gz/all/sub/Alt") == "FROM scratch\nCOPY . /all/\n");
+  CHECK(FileContent(work / "gz/all/hello.txt") == "hello\n");
+  CHECK(FileContent(work / "gz/all/sub/Alt") == "FROM scratch\nCOPY . /all/\n");
   // Not an archive: a Dockerfile with an empty context.
   out = RunKimBuild({"--progress", "quiet", "-o", "type=local,dest=" + work / "df", "-"}, false,
                     "FROM scratch\nCOPY . /x/\n");
@@ -222,7 +195,7 @@ TEST_CASE("build: several -o outputs in one build, parents created", "[build][bu
                                    "type=tar,dest=" + work / "new/deeper/fs.tar", "-o", "type=image",
                                    ctx.path()});
   REQUIRE(out.exit_code == 0);
-  CHECK(ReadFile(work / "new/local/hello.txt") == "hello\n");
+  CHECK(FileContent(work / "new/local/hello.txt") == "hello\n");
   ProcessOutput list = Run({"/bin/tar", "-tf", work / "new/deeper/fs.tar"});
   CHECK(absl::StrContains(list.out, "hello.txt"));
   const std::string images = KimImages();
@@ -246,19 +219,19 @@ TEST_CASE("build: -o type=oci,tar=false writes an OCI layout matching the tarbal
   int blobs = 0;
   for (const auto& entry : fs::directory_iterator(work / "untarred/blobs/sha256")) {
     const std::string name = entry.path().filename().string();
-    CHECK(ReadFile(layout + "/blobs/sha256/" + name) == ReadFile(entry.path().string()));
+    CHECK(FileContent(layout + "/blobs/sha256/" + name) == FileContent(entry.path().string()));
     ++blobs;
   }
   CHECK(blobs >= 3);  // manifest, config, layers
   for (const auto& entry : fs::directory_iterator(layout + "/blobs/sha256")) {
-    CHECK(kim::DigestOf(ReadFile(entry.path().string())).Hex() == entry.path().filename().string());
+    CHECK(kim::DigestOf(FileContent(entry.path().string())).Hex() == entry.path().filename().string());
   }
-  const std::string index = ReadFile(layout + "/index.json");
+  const std::string index = FileContent(layout + "/index.json");
   CHECK(absl::StrContains(index, "\"io.containerd.image.name\":\"docker.io/kim-test/layout:1\""));
   CHECK(absl::StrContains(index, "\"org.opencontainers.image.ref.name\":\"1\""));
-  CHECK(ReadFile(layout + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
+  CHECK(FileContent(layout + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
   // The tarball's index names the same manifest.
-  const std::string tar_index = ReadFile(work / "untarred/index.json");
+  const std::string tar_index = FileContent(work / "untarred/index.json");
   const size_t at = index.find("sha256:");
   REQUIRE(at != std::string::npos);
   CHECK(absl::StrContains(tar_index, index.substr(at, 71)));
@@ -267,7 +240,7 @@ TEST_CASE("build: -o type=oci,tar=false writes an OCI layout matching the tarbal
   out = RunKimBuild({"--progress", "quiet", "-t", "kim-test/layout:2", "-o",
                      "type=oci,dest=" + layout + ",tar=false", ctx.path()});
   REQUIRE(out.exit_code == 0);
-  const std::string both = ReadFile(layout + "/index.json");
+  const std::string both = FileContent(layout + "/index.json");
   CHECK(absl::StrContains(both, "docker.io/kim-test/layout:1"));
   CHECK(absl::StrContains(both, "docker.io/kim-test/layout:2"));
 }
@@ -292,7 +265,7 @@ TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[bu
   out = RunKimBuild({"--progress", "quiet", "-f", dockerfile, "-o", "type=local,dest=" + out_dir,
                      ctx.path()});
   REQUIRE(out.exit_code == 0);
-  CHECK(ReadFile(out_dir + "/a.txt") == "a\n");
+  CHECK(FileContent(out_dir + "/a.txt") == "a\n");
 
   // <Dockerfile>.dockerignore next to a Dockerfile outside the context wins over the context's.
   elsewhere.Write("All.file", "FROM scratch\nCOPY . /\n");
@@ -343,7 +316,7 @@ TEST_CASE("build: a build over 15 s keeps its session (health checks answered)",
   REQUIRE(result.ok());
   CHECK(seconds > 15);
   CHECK(vertices > 0);
-  CHECK(ReadFile(ctx / "out/slept") == "slept\n");
+  CHECK(FileContent(ctx / "out/slept") == "slept\n");
 }
 
 TEST_CASE("build: Ctrl-C cancels the build on the daemon and exits 130", "[build][buildkitd]") {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kim/build_service.h"
+#include "test/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using kim::IsContextArchive;
@@ -18,15 +19,13 @@ namespace {
 
 // The first KiB that `command` prints (run by the shell in a directory holding one file).
 std::string HeaderOf(const std::string& command) {
-  std::string dir = (fs::temp_directory_path() / "kim-archive-XXXXXX").string();
-  REQUIRE(mkdtemp(dir.data()) != nullptr);
-  std::ofstream(dir + "/Dockerfile") << "FROM scratch\nCOPY . /\n";
-  FILE* pipe = popen(("cd '" + dir + "' && " + command).c_str(), "r");
+  kim::test::TempDir dir;
+  dir.Write("Dockerfile", "FROM scratch\nCOPY . /\n");
+  FILE* pipe = popen(("cd '" + dir.path() + "' && " + command).c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string header(1024, '\0');
   header.resize(fread(header.data(), 1, header.size(), pipe));
   pclose(pipe);
-  fs::remove_all(dir);
   return header;
 }
 

@@ -13,25 +13,12 @@
 #include "lib/build/attachables.h"
 #include "moby/filesync/v1/filesync.grpc.pb.h"
 #include "test/support/session_harness.h"
+#include "test/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using fsutil::types::Packet;
 
 namespace {
-
-struct TempContext {
-  TempContext() {
-    std::string pattern = (fs::temp_directory_path() / "kim-sender-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempContext() { fs::remove_all(path); }
-  void Write(const std::string& rel, const std::string& content) const {
-    fs::create_directories((fs::path(path) / rel).parent_path());
-    std::ofstream(path + "/" + rel, std::ios::binary) << content;
-  }
-  std::string path;
-};
 
 // Receives every STAT (up to the empty one); returns the ids of regular files by path.
 std::map<std::string, uint32_t> ReadStats(grpc::ClientReaderWriter<Packet, Packet>& stream) {
@@ -54,18 +41,29 @@ Packet Request(uint32_t id) {
   return packet;
 }
 
+// A DiffCopy of the "context" directory served from `dir`, opened as the daemon opens it.
+struct Transfer {
+  explicit Transfer(const std::string& dir)
+      : session(kim::build::FileSyncMethods({{"context", dir}})) {
+    REQUIRE(session.channel);
+    stub = moby::filesync::v1::FileSync::NewStub(session.channel);
+    client.AddMetadata("dir-name", "context");
+    stream = stub->DiffCopy(&client);
+  }
+  kim::test::SessionHarness session;
+  std::unique_ptr<moby::filesync::v1::FileSync::Stub> stub;
+  grpc::ClientContext client;
+  std::unique_ptr<grpc::ClientReaderWriter<Packet, Packet>> stream;
+};
+
 }  // namespace
 
 TEST_CASE("FileSync sender: STATs, requested data, FIN", "[file_sync]") {
-  TempContext context;
+  kim::test::TempDir context;
   context.Write("a.txt", "alpha");
   context.Write("dir/b.bin", std::string(100000, 'b'));  // several chunks
-  kim::test::SessionHarness session(kim::build::FileSyncMethods({{"context", context.path}}));
-  REQUIRE(session.channel);
-  auto stub = moby::filesync::v1::FileSync::NewStub(session.channel);
-  grpc::ClientContext client;
-  client.AddMetadata("dir-name", "context");
-  auto stream = stub->DiffCopy(&client);
+  Transfer transfer(context.path());
+  auto& stream = transfer.stream;
   std::map<std::string, uint32_t> ids = ReadStats(*stream);
   REQUIRE(ids.size() == 2);
   REQUIRE(stream->Write(Request(ids.at("dir/b.bin"))));
@@ -93,18 +91,14 @@ TEST_CASE("FileSync sender: STATs, requested data, FIN", "[file_sync]") {
 }
 
 TEST_CASE("FileSync sender: a file that cannot be opened fails the transfer", "[file_sync]") {
-  TempContext context;
+  kim::test::TempDir context;
   context.Write("a.txt", "alpha");
   context.Write("gone.txt", "here at walk time");
-  kim::test::SessionHarness session(kim::build::FileSyncMethods({{"context", context.path}}));
-  REQUIRE(session.channel);
-  auto stub = moby::filesync::v1::FileSync::NewStub(session.channel);
-  grpc::ClientContext client;
-  client.AddMetadata("dir-name", "context");
-  auto stream = stub->DiffCopy(&client);
+  Transfer transfer(context.path());
+  auto& stream = transfer.stream;
   std::map<std::string, uint32_t> ids = ReadStats(*stream);
   REQUIRE(ids.size() == 2);
-  fs::remove(context.path + "/gone.txt");
+  fs::remove(context.path() + "/gone.txt");
   REQUIRE(stream->Write(Request(ids.at("gone.txt"))));
   Packet packet;
   bool saw_error = false;
@@ -117,14 +111,14 @@ TEST_CASE("FileSync sender: a file that cannot be opened fails the transfer", "[
     }
   }
   CHECK(saw_error);
-  client.TryCancel();  // as buildkitd's receiver does once it has the error
+  transfer.client.TryCancel();  // as buildkitd's receiver does once it has the error
   grpc::Status status = stream->Finish();
   CHECK_FALSE(status.ok());
 }
 
 TEST_CASE("FileSync sender: unknown directory names are refused", "[file_sync]") {
-  TempContext context;
-  kim::test::SessionHarness session(kim::build::FileSyncMethods({{"context", context.path}}));
+  kim::test::TempDir context;
+  kim::test::SessionHarness session(kim::build::FileSyncMethods({{"context", context.path()}}));
   REQUIRE(session.channel);
   grpc::ClientContext client;
   client.AddMetadata("dir-name", "secrets");

@@ -15,6 +15,7 @@
 #include "kim/digest.h"
 #include "lib/build/oci_layout.h"
 #include "test/support/session_harness.h"
+#include "test/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using containerd::services::content::v1::Content;
@@ -23,23 +24,6 @@ using containerd::services::content::v1::WriteContentRequest;
 using containerd::services::content::v1::WriteContentResponse;
 
 namespace {
-
-struct TempLayout {
-  TempLayout() {
-    std::string pattern = (fs::temp_directory_path() / "kim-layout-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempLayout() { fs::remove_all(path); }
-  std::string path;
-};
-
-std::string ReadText(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // Writes `data` in two pieces the way containerd's proxy writer does; returns the final status.
 grpc::Status WriteBlob(Content::Stub& stub, const std::string& data, const std::string& expected,
@@ -87,18 +71,18 @@ bool HasTemporaryFiles(const std::string& layout) {
 }  // namespace
 
 TEST_CASE("OCI layout: Content.Write stores verified blobs", "[oci_layout]") {
-  TempLayout layout;
-  kim::test::SessionHarness session(kim::build::ContentStoreMethods("export", layout.path));
+  kim::test::TempDir layout;
+  kim::test::SessionHarness session(kim::build::ContentStoreMethods("export", layout.path()));
   REQUIRE(session.channel);
   auto stub = Content::NewStub(session.channel);
   const std::string data(100000, 'x');
   const std::string digest = kim::DigestOf(data).String();
-  const std::string blob = layout.path + "/blobs/sha256/" + digest.substr(7);
+  const std::string blob = layout.path() + "/blobs/sha256/" + digest.substr(7);
 
   grpc::Status status = WriteBlob(*stub, data, digest);
   INFO(status.error_message());
   REQUIRE(status.ok());
-  CHECK(ReadText(blob) == data);
+  CHECK(kim::test::FileContent(blob) == data);
 
   // Again: the daemon is told it exists (and skips it).
   CHECK(WriteBlob(*stub, data, digest).error_code() == grpc::StatusCode::ALREADY_EXISTS);
@@ -109,25 +93,25 @@ TEST_CASE("OCI layout: Content.Write stores verified blobs", "[oci_layout]") {
   status = WriteBlob(*stub, other, wrong);
   CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(status.error_message().find("unexpected commit digest") != std::string::npos);
-  CHECK_FALSE(fs::exists(layout.path + "/blobs/sha256/" + wrong.substr(7)));
+  CHECK_FALSE(fs::exists(layout.path() + "/blobs/sha256/" + wrong.substr(7)));
   const std::string other_digest = kim::DigestOf(other).String();
   CHECK(WriteBlob(*stub, other, other_digest, "export", 7).error_code() ==
         grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(WriteBlob(*stub, other, other_digest, "elsewhere").error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK_FALSE(fs::exists(layout.path + "/blobs/sha256/" + other_digest.substr(7)));
-  CHECK_FALSE(HasTemporaryFiles(layout.path));
+  CHECK_FALSE(fs::exists(layout.path() + "/blobs/sha256/" + other_digest.substr(7)));
+  CHECK_FALSE(HasTemporaryFiles(layout.path()));
 }
 
 TEST_CASE("OCI layout: index.json names the image and keeps other names", "[oci_layout]") {
-  TempLayout layout;
+  kim::test::TempDir layout;
   const std::string first = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
                             std::string(64, 'a') + R"(","size":668})";
   const std::string second = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
                              std::string(64, 'b') + R"(","size":700})";
-  REQUIRE(kim::build::AddToOciIndex(layout.path, first, {"docker.io/library/app:1", "r/app:2"}).ok());
-  REQUIRE(kim::build::AddToOciIndex(layout.path, second, {"docker.io/library/app:1"}).ok());
-  CHECK(ReadText(layout.path + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
-  auto index = web::json::value::parse(ReadText(layout.path + "/index.json"));
+  REQUIRE(kim::build::AddToOciIndex(layout.path(), first, {"docker.io/library/app:1", "r/app:2"}).ok());
+  REQUIRE(kim::build::AddToOciIndex(layout.path(), second, {"docker.io/library/app:1"}).ok());
+  CHECK(kim::test::FileContent(layout.path() + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
+  auto index = web::json::value::parse(kim::test::FileContent(layout.path() + "/index.json"));
   CHECK(index.at("schemaVersion").as_integer() == 2);
   auto manifests = index.at("manifests").as_array();
   REQUIRE(manifests.size() == 2);
@@ -136,5 +120,5 @@ TEST_CASE("OCI layout: index.json names the image and keeps other names", "[oci_
   CHECK(manifests.at(1).at("digest").as_string() == "sha256:" + std::string(64, 'b'));
   CHECK(manifests.at(1).at("size").as_integer() == 700);
   CHECK(manifests.at(1).at("annotations").at("org.opencontainers.image.ref.name").as_string() == "1");
-  CHECK_FALSE(kim::build::AddToOciIndex(layout.path, "not json", {}).ok());
+  CHECK_FALSE(kim::build::AddToOciIndex(layout.path(), "not json", {}).ok());
 }

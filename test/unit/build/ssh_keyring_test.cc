@@ -24,35 +24,14 @@
 #include "absl/time/time.h"
 #include "kim/subprocess.h"
 #include "lib/build/ssh_keyring.h"
+#include "test/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using kim::build::SshKeyring;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    // Under /tmp, not $TMPDIR: a unix socket path must stay short.
-    std::string pattern = "/tmp/kim-ssh-XXXXXX";
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using kim::test::TempDir;
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
@@ -278,7 +257,7 @@ TEST_CASE("SshKeyring: ssh-add -L lists every key as its .pub file", "[build][ss
     const TestKey& key = TestKeys()[i];
     INFO(key.name);
     const std::string path = KeyDir() + "/" + key.name;
-    CHECK(KeyOf(lines[i]) == KeyOf(ReadFile(path + ".pub")));
+    CHECK(KeyOf(lines[i]) == KeyOf(kim::test::FileContent(path + ".pub")));
     // OpenSSH keys carry their comment; PEM keys have none and are listed by path.
     const std::string comment = key.openssh_format ? "kim-test-key" : path;
     CHECK(lines[i] == KeyOf(lines[i]) + " " + comment);
@@ -309,7 +288,7 @@ TEST_CASE("SshKeyring: signatures made through it pass ssh-keygen -Y verify",
     CHECK(agent.signatures() == ++expected_signatures);
 
     const std::string allowed = dir.path() + "/" + key.name + ".allowed";
-    WriteFile(allowed, "kim " + KeyOf(ReadFile(pub)) + "\n");
+    WriteFile(allowed, "kim " + KeyOf(kim::test::FileContent(pub)) + "\n");
     const auto verified = Run({"ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "kim", "-n",
                                "file", "-s", data + ".sig"},
                               message);
@@ -331,7 +310,7 @@ TEST_CASE("SshKeyring: RSA flags pick ssh-rsa, rsa-sha2-256 or rsa-sha2-512",
   const std::string blob = keyring->identities().at(0).key_blob;
 
   // Check the signatures independently of kim with the PEM file read by OpenSSL.
-  const std::string pem = ReadFile(path);
+  const std::string pem = kim::test::FileContent(path);
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -431,7 +410,7 @@ TEST_CASE("SshKeyring: unusable key files are refused by name", "[build][ssh_key
   // A file cut anywhere before its END line is complete is refused, never a crash.
   const std::string cut = dir.path() + "/cut";
   for (const std::string name : {"ed25519", "rsa", "ecdsa521", "rsa_pem", "ecdsa_pkcs8"}) {
-    const std::string whole = ReadFile(KeyDir() + "/" + name);
+    const std::string whole = kim::test::FileContent(KeyDir() + "/" + name);
     const size_t end = whole.find("-----END");
     REQUIRE(end != std::string::npos);
     for (size_t len = 0; len < end + 12; len += 3) {
@@ -443,7 +422,7 @@ TEST_CASE("SshKeyring: unusable key files are refused by name", "[build][ssh_key
 
   // Every truncation of the binary inside an OpenSSH key, re-encoded whole.
   for (const std::string name : {"ed25519", "rsa", "ecdsa256"}) {
-    const std::string whole = ReadFile(KeyDir() + "/" + name);
+    const std::string whole = kim::test::FileContent(KeyDir() + "/" + name);
     const size_t body = whole.find('\n') + 1;
     const size_t end = whole.find("-----END");
     std::string base64;
@@ -462,7 +441,7 @@ TEST_CASE("SshKeyring: unusable key files are refused by name", "[build][ssh_key
 
   // Flipped bytes inside an OpenSSH key's body: either refused or (when only the comment or
   // padding changed) loaded; never a crash.
-  const std::string whole = ReadFile(KeyDir() + "/ecdsa256");
+  const std::string whole = kim::test::FileContent(KeyDir() + "/ecdsa256");
   std::mt19937 rng(7);
   const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const size_t body_begin = whole.find('\n') + 1;
