@@ -2,6 +2,7 @@
 #include "lib/images/registry_client.h"
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -11,7 +12,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_split.h"
 #include "kim/units.h"
 #include "lib/images/registry_manifest.h"
@@ -54,6 +57,35 @@ std::string WithQuery(const std::string& url, const std::string& key, const std:
 std::string ShortDigest(const std::string& digest) {
   const size_t colon = digest.find(':');
   return colon == std::string::npos ? digest : digest.substr(0, colon + 13);
+}
+
+// Answers worth another try, as Docker retries a layer: 429 and the 5xx that can pass (not
+// 501 Not Implemented or 505). Such errors carry this payload.
+constexpr char kRetryable[] = "kim.images/registry-retryable";
+constexpr int kAttempts = 4;
+
+bool IsRetryableCode(http::status_code code) {
+  return code == 429 || (code >= 500 && code <= 599 && code != 501 && code != 505);
+}
+
+absl::Status Retryable(absl::Status status) {
+  status.SetPayload(kRetryable, absl::Cord("1"));
+  return status;
+}
+
+// Runs `attempt` up to kAttempts times while it fails with a retryable error, waiting 0.5 s,
+// 1 s, 2 s in between; the last error says how many tries it took.
+absl::Status WithRetries(const std::function<absl::Status()>& attempt,
+                         const std::atomic<bool>* give_up = nullptr) {
+  absl::Status status;
+  for (int tried = 1;; ++tried) {
+    status = attempt();
+    if (status.ok() || !status.GetPayload(kRetryable).has_value()) return status;
+    if (tried == kAttempts || (give_up != nullptr && give_up->load())) {
+      return absl::Status(status.code(), absl::StrCat(status.message(), " (after ", tried, " tries)"));
+    }
+    absl::SleepFor(absl::Milliseconds(500) * (1 << (tried - 1)));
+  }
 }
 
 absl::Status WithPrefix(const absl::Status& status, const std::string& prefix) {
@@ -222,7 +254,8 @@ class RegistryClient::Push {
       const bool is_root = i + 1 == manifests_.size();
       const std::string reference =
           is_root && target_.HasTag() ? target_.Tag() : manifests_[i].descriptor.digest;
-      if (auto status = PutManifest(manifests_[i], reference); !status.ok()) return status;
+      absl::Status status = WithRetries([&] { return PutManifest(manifests_[i], reference); });
+      if (!status.ok()) return status;
     }
     return *root_digest;
   }
@@ -284,7 +317,7 @@ class RegistryClient::Push {
       while (!failed_.load()) {
         const size_t i = next.fetch_add(1);
         if (i >= blobs_.size()) return;
-        absl::Status status = PushBlob(blobs_[i]);
+        absl::Status status = WithRetries([&] { return PushBlob(blobs_[i]); }, &failed_);
         if (!status.ok()) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (first_error.ok()) first_error = status;
@@ -319,6 +352,7 @@ class RegistryClient::Push {
                      " answered ", DescribeResponse(response, body));
     if (code == http::status_codes::BadRequest) return absl::InvalidArgumentError(text);
     if (code == http::status_codes::NotFound) return absl::NotFoundError(text);
+    if (IsRetryableCode(code)) return Retryable(absl::UnavailableError(text));
     if (code >= 500) return absl::UnavailableError(text);
     return absl::UnknownError(text);
   }
@@ -528,6 +562,7 @@ class RegistryClient::Push {
       if (response->status_code() == http::status_codes::BadRequest) {
         return absl::InvalidArgumentError(text);
       }
+      if (IsRetryableCode(response->status_code())) return Retryable(absl::UnavailableError(text));
       return absl::UnknownError(text);
     }
     const std::string confirmed = HeaderValue(*response, "Docker-Content-Digest");

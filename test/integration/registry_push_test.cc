@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "lib/core/http_client.h"
@@ -28,6 +29,7 @@
 #include "lib/images/registry_manifest.h"
 #include "lib/images/registry_transport.h"
 #include "test/support/peers.h"
+#include "test/support/run_process.h"
 
 using kim::test::PeerEnv;
 namespace http = web::http;
@@ -552,6 +554,55 @@ TEST_CASE("push: an HTTPS-only loopback registry is reached over HTTPS, a plain 
   REQUIRE(response.ok());
   CHECK(response->status_code() == 200);
   CHECK(kim::HeaderValue(*response, "Docker-Content-Digest") == pushed->String());
+}
+
+TEST_CASE("push: 5xx and 429 answers are retried, then given up on with the count", "[registry][push]") {
+  const std::string real = PeerEnv("KIM_TEST_REGISTRY");
+  const std::string proxy_script = KIM_SOURCE_DIR "/test/data/registry/fault_proxy.py";
+  auto start_proxy = [&](std::vector<std::string> rules) {
+    std::vector<std::string> argv = {"/usr/bin/python3", proxy_script, "--upstream", real};
+    for (const std::string& rule : rules) argv.insert(argv.end(), {"--fail", rule});
+    return std::make_unique<kim::test::Daemon>(argv);
+  };
+  auto host_of = [](kim::test::Daemon& proxy) {
+    const std::string line = proxy.WaitForLine("listening on");
+    REQUIRE_FALSE(line.empty());
+    return absl::StrCat("127.0.0.1:", line.substr(line.rfind(' ') + 1));
+  };
+  kim::OciLayoutSource source(SeedLayout("busybox"));
+
+  // One failure of each kind along the way: a chunk, a blob's completion, the manifest.
+  auto flaky = start_proxy({"PATCH:1:502:/blobs/uploads/", "PUT:1:503:/blobs/uploads/",
+                            "POST:1:429:/blobs/uploads/", "PUT:1:500:/manifests/"});
+  const std::string host = host_of(*flaky);
+  const std::string repository = UniqueRepository("flaky");
+  auto pushed = Client(host, {}, 64 * 1024)->PushImage(Ref(host + "/" + repository + ":2"),
+                                                      SeedRoot("2"), source);
+  INFO(pushed.status());
+  INFO(flaky->err());
+  REQUIRE(pushed.ok());
+  for (const char* injected : {"injected 502", "injected 503", "injected 429", "injected 500"}) {
+    // err() holds what was read so far; read on until the line shows (they are all written).
+    if (!absl::StrContains(flaky->err(), injected)) flaky->WaitForLine(injected, 5);
+    CHECK(absl::StrContains(flaky->err(), injected));
+  }
+  auto stored = Client(real)->Resolve(Ref(real + "/" + repository + ":2"));
+  REQUIRE(stored.ok());
+  CHECK(stored->digest == pushed->String());
+
+  // A registry that keeps failing: a few tries with growing pauses, then a clear error.
+  auto broken = start_proxy({"POST:1000:503:/blobs/uploads/"});
+  const std::string broken_host = host_of(*broken);
+  const auto started = std::chrono::steady_clock::now();
+  auto failed = Client(broken_host)->PushImage(
+      Ref(broken_host + "/" + UniqueRepository("broken") + ":1"), SeedRoot("1"), source);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  INFO(failed.status());
+  CHECK(failed.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(absl::StrContains(failed.status().message(), "503"));
+  CHECK(absl::StrContains(failed.status().message(), "(after 4 tries)"));
+  CHECK(elapsed >= std::chrono::milliseconds(3500));  // 0.5 + 1 + 2 s of pauses
+  CHECK(elapsed < std::chrono::seconds(10));
 }
 
 TEST_CASE("push: connections are kept alive and reused", "[registry][push]") {
