@@ -87,8 +87,10 @@ std::string Absolute(const std::string& path) {
 
 class BuildKitService final : public BuildService {
  public:
-  BuildKitService(std::string address, std::shared_ptr<grpc::Channel> channel)
+  BuildKitService(std::string address, std::string unreachable_hint,
+                  std::shared_ptr<grpc::Channel> channel)
       : address_(std::move(address)),
+        unreachable_hint_(std::move(unreachable_hint)),
         channel_(std::move(channel)),
         control_(moby::buildkit::v1::Control::NewStub(channel_)) {}
 
@@ -292,8 +294,9 @@ class BuildKitService final : public BuildService {
       }
       if (cancelled) return absl::CancelledError("build cancelled");
       if (solved.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        return absl::UnavailableError(absl::StrCat("cannot reach buildkitd at ", address_, ": ",
-                                                   solved.error_message()));
+        return absl::UnavailableError(absl::StrCat(
+            "cannot reach buildkitd at ", address_, ": ", solved.error_message(),
+            unreachable_hint_.empty() ? "" : absl::StrCat(" (", unreachable_hint_, ")")));
       }
       return absl::UnknownError(absl::StrCat("failed to solve: ", solved.error_message()));
     }
@@ -329,6 +332,7 @@ class BuildKitService final : public BuildService {
 
  private:
   const std::string address_;
+  const std::string unreachable_hint_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<moby::buildkit::v1::Control::Stub> control_;
   std::mutex mu_;
@@ -500,7 +504,7 @@ absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitO
     credentials = grpc::InsecureChannelCredentials();
   }
   auto channel = grpc::CreateCustomChannel(target, credentials, args);
-  return std::unique_ptr<BuildService>(new BuildKitService(options.address, channel));
+  return std::unique_ptr<BuildService>(new BuildKitService(options.address, options.unreachable_hint, channel));
 }
 
 }  // namespace kim::build

@@ -20,6 +20,8 @@ struct BuildKitOptions {
   std::string ca_pem, cert_pem, key_pem;
   // The name the server certificate must carry, when it differs from the dialled host.
   std::string server_name;
+  // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
+  std::string unreachable_hint;
 };
 
 // Returns a BuildService for the daemon (the connection is made lazily; an unreachable daemon

@@ -13,6 +13,17 @@
 #include "lib/connect/connect_build.h"
 
 namespace kim {
+namespace {
+
+// What to do when the builder's discovered node address does not route from here (the most
+// common trouble of the original kim: laptops outside the cluster's network).
+std::string UnroutableHint(const std::string& host) {
+  return absl::StrCat("is the node address ", host,
+                      " routable from here? If not, reinstall with `kim system install --force "
+                      "--endpoint-addr ADDRESS` giving one that is");
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectOptions& options) {
   if (!options.containerd_socket.empty()) {
@@ -26,7 +37,8 @@ absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectO
       .address = absl::StrCat(builder->host, ":", builder->agent_port),
       .ca_pem = builder->ca_pem,
       .cert_pem = builder->cert_pem,
-      .key_pem = builder->key_pem});
+      .key_pem = builder->key_pem,
+      .unreachable_hint = UnroutableHint(builder->host)});
 }
 
 absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectOptions& options) {
@@ -42,7 +54,7 @@ absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectO
   direct.tls_ca_cert = files->dir + "/ca.pem";
   direct.tls_cert = files->dir + "/cert.pem";
   direct.tls_key = files->dir + "/key.pem";
-  return ConnectBuild(direct);
+  return ConnectBuild(direct, UnroutableHint(builder->host));
 }
 
 absl::StatusOr<std::unique_ptr<Installer>> NewInstaller(const ConnectOptions& options) {

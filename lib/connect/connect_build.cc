@@ -6,13 +6,15 @@
 
 namespace kim {
 
-absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(const ConnectOptions& options) {
+absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(const ConnectOptions& options,
+                                                           const std::string& unreachable_hint) {
   auto pems = ReadTlsFiles(options);
   if (!pems.ok()) return pems.status();
   build::BuildKitOptions client{.address = options.buildkit_addr};
   client.ca_pem = pems->ca;
   client.cert_pem = pems->cert;
   client.key_pem = pems->key;
+  client.unreachable_hint = unreachable_hint;
   return build::NewBuildKitService(client);
 }
 

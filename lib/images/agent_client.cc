@@ -133,7 +133,7 @@ class AgentImageService final : public ImageService {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       return absl::UnavailableError(absl::StrCat(
           "cannot reach kim-agent at ", options_.address, ": ", status.error_message(),
-          options_.cert_pem.empty() ? "" : " (is the node address routable from here?)"));
+          options_.unreachable_hint.empty() ? "" : absl::StrCat(" (", options_.unreachable_hint, ")")));
     }
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return absl::DeadlineExceededError(

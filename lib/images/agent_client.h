@@ -21,6 +21,8 @@ struct AgentClientOptions {
   std::string cert_pem;
   std::string key_pem;
   absl::Duration call_timeout = absl::Seconds(60);  // for every call but Pull and Push
+  // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
+  std::string unreachable_hint;
 };
 
 // Returns a client; it connects lazily, so an unreachable agent shows at the first call as

@@ -440,6 +440,22 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
     CHECK(images.err.find("cannot reach containerd at unix://" + certs.path() +
                           "/no-containerd.sock") != std::string::npos);
     agent.Stop(SIGTERM);
+    // Unreachable now: the error says how to give kim an address that routes.
+    auto unreachable = Kim({"-k", kubeconfig, "-n", ns, "images"}, "",
+                           {{"DOCKER_CONFIG", certs.path()}, {"KIM_CONTAINERD_SOCKET", ""}});
+    INFO(unreachable.err);
+    CHECK(unreachable.exit_code == 1);
+    CHECK(unreachable.err.find(absl::StrCat("cannot reach kim-agent at 127.0.0.1:", agent_port)) !=
+          std::string::npos);
+    CHECK(unreachable.err.find("kim system install --force --endpoint-addr ADDRESS") !=
+          std::string::npos);
+    certs.Write("Dockerfile", "FROM scratch\n");
+    auto build = Kim({"-k", kubeconfig, "-n", ns, "build", certs.path()}, "",
+                     {{"DOCKER_CONFIG", certs.path()}, {"KIM_BUILDKIT_ADDR", ""}});
+    INFO(build.err);
+    CHECK(build.exit_code == 1);
+    CHECK(build.err.find("cannot reach buildkitd at tcp://127.0.0.1:") != std::string::npos);
+    CHECK(build.err.find("--endpoint-addr ADDRESS") != std::string::npos);
   }
 
   // 5. --force recreates everything.
