@@ -54,6 +54,9 @@ struct BuildOptions {
   bool pull = false;                        // always resolve base images afresh
   bool push = false;                        // also push the tags to their registries
   std::vector<std::string> cache_from;      // image refs to import cache from
+  // Cache exports: "type=registry,ref=IMAGE[,mode=min|max]" or "type=inline".
+  std::vector<std::string> cache_to;
+  std::string network = "default";          // RUN networking: default, none, host
   std::vector<std::string> add_hosts;       // host:ip
   std::vector<BuildSecret> secrets;
   std::vector<BuildSsh> ssh;

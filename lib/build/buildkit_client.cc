@@ -259,6 +259,12 @@ class BuildKitService final : public BuildService {
       entry->set_type("registry");
       (*entry->mutable_attrs())["ref"] = image;
     }
+    for (const auto& [type, attrs] : plan->cache_exports) {
+      auto* entry = request.mutable_cache()->add_exports();
+      entry->set_type(type);
+      for (const auto& [k, v] : attrs) (*entry->mutable_attrs())[k] = v;
+    }
+    for (const std::string& entitlement : plan->entitlements) request.add_entitlements(entitlement);
     moby::buildkit::v1::SolveResponse response;
     grpc::Status solved;
     {
@@ -298,7 +304,11 @@ class BuildKitService final : public BuildService {
             "cannot reach buildkitd at ", address_, ": ", solved.error_message(),
             unreachable_hint_.empty() ? "" : absl::StrCat(" (", unreachable_hint_, ")")));
       }
-      return absl::UnknownError(absl::StrCat("failed to solve: ", solved.error_message()));
+      std::string hint;
+      if (absl::StrContains(solved.error_message(), "entitlement network.host is not allowed")) {
+        hint = " (the daemon must allow it: buildkitd --allow-insecure-entitlement network.host)";
+      }
+      return absl::UnknownError(absl::StrCat("failed to solve: ", solved.error_message(), hint));
     }
     BuildResult result;
     result.exporter_response.insert(response.exporterresponse().begin(),
@@ -390,6 +400,36 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
       entries.push_back(absl::StrCat(R"({"Type":"registry","Attrs":{"ref":)", JsonString(ref), "}}"));
     }
     attrs["cache-imports"] = absl::StrCat("[", absl::StrJoin(entries, ","), "]");
+  }
+
+  for (const std::string& value : options.cache_to) {
+    std::map<std::string, std::string> attrs;
+    for (absl::string_view field : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(field, absl::MaxSplits('=', 1));
+      attrs[kv.first] = kv.second;
+    }
+    std::string type = attrs.contains("type") ? attrs["type"] : "registry";
+    attrs.erase("type");
+    if (type == "registry") {
+      if (attrs["ref"].empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("--cache-to \"", value, "\" has no ref"));
+      }
+      if (attrs.contains("mode") && attrs["mode"] != "min" && attrs["mode"] != "max") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--cache-to \"", value, "\": mode must be min or max"));
+      }
+    } else if (type != "inline") {
+      return absl::UnimplementedError(absl::StrCat("--cache-to type \"", type,
+                                                   "\" is not supported (registry, inline)"));
+    }
+    plan.cache_exports.emplace_back(type, std::move(attrs));
+  }
+  if (options.network == "none" || options.network == "host") {
+    attrs["force-network-mode"] = options.network;
+    if (options.network == "host") plan.entitlements.push_back("network.host");
+  } else if (!options.network.empty() && options.network != "default") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid network mode \"", options.network, "\": use default, none or host"));
   }
 
   // Each -o is one exporter; the tags name the first image output (or, with none, an image

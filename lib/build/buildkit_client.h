@@ -43,6 +43,9 @@ struct SolvePlan {
   std::map<std::string, std::string> frontend_attrs;
   std::vector<PlannedExport> exports;                   // none = cache only
   std::vector<std::string> cache_imports;               // registry refs
+  // Cache exports: type ("registry", "inline") and attributes.
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> cache_exports;
+  std::vector<std::string> entitlements;                // e.g. "network.host"
 };
 absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name);
 

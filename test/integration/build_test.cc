@@ -245,6 +245,54 @@ TEST_CASE("build: -o type=oci,tar=false writes an OCI layout matching the tarbal
   CHECK(absl::StrContains(both, "docker.io/kim-test/layout:2"));
 }
 
+TEST_CASE("build: --network none leaves RUN only loopback", "[build][buildkitd]") {
+  TempDir ctx;
+  ctx.Write("Dockerfile", "FROM " + Busybox() +
+                              "\nRUN echo \"interfaces: $(ls /sys/class/net | tr '\\n' ' ')\"\n");
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--no-cache", "--network", "none", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(absl::StrContains(out.err, "interfaces: lo \n"));
+  out = RunKimBuild({"--progress", "plain", "--no-cache", ctx.path()});  // the host's, here
+  REQUIRE(out.exit_code == 0);
+  CHECK(absl::StrContains(out.err, "interfaces: "));
+  CHECK_FALSE(absl::StrContains(out.err, "interfaces: lo \n"));
+  out = RunKimBuild({"--network", "host", ctx.path()});  // not allowed by this daemon
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "--allow-insecure-entitlement network.host"));
+  out = RunKimBuild({"--network", "bridge", ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "invalid --network \"bridge\""));
+}
+
+TEST_CASE("build: --cache-to a registry and inline", "[build][buildkitd]") {
+  TempDir ctx, work;
+  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nRUN echo cached-step > /step\n");
+  const std::string cache_ref = PeerEnv("KIM_TEST_REGISTRY") + "/" + Unique("kim-test/cache") + ":cache";
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--cache-to",
+                                   "type=registry,ref=" + cache_ref + ",mode=max", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(absl::StrContains(out.err, "writing cache manifest"));
+  // The cache is an index in the registry.
+  const size_t slash = cache_ref.find('/'), colon = cache_ref.rfind(':');
+  ProcessOutput manifest = Run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                                "Accept: application/vnd.oci.image.index.v1+json",
+                                "http://" + cache_ref.substr(0, slash) + "/v2/" +
+                                    cache_ref.substr(slash + 1, colon - slash - 1) + "/manifests/cache"});
+  CHECK(manifest.out == "200");
+  // Inline: the cache metadata travels in the image config.
+  out = RunKimBuild({"--progress", "quiet", "--cache-to", "type=inline", "-o",
+                     "type=oci,dest=" + work / "layout" + ",tar=false", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  bool found = false;
+  for (const auto& entry : fs::directory_iterator(work / "layout/blobs/sha256")) {
+    found = found || absl::StrContains(FileContent(entry.path().string()), "moby.buildkit.cache.v0");
+  }
+  CHECK(found);
+  out = RunKimBuild({"--cache-to", "type=local,dest=" + work / "cache", ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "--cache-to type \"local\" is not supported"));
+}
+
 TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {
   TempDir ctx, elsewhere;
   ctx.Write("a.txt", "a\n");

@@ -161,6 +161,12 @@ absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions
   options.pull = flags.Bool("pull");
   options.push = flags.Bool("push");
   options.cache_from = flags.Strings("cache-from");
+  options.cache_to = flags.Strings("cache-to");
+  options.network = flags.String("network");
+  if (options.network != "default" && options.network != "none" && options.network != "host") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid --network \"", options.network, "\": use default, none or host"));
+  }
   return options;
 }
 
@@ -268,10 +274,15 @@ std::unique_ptr<Command> NewBuildCommand() {
       {.name = "build-arg", .type = FlagType::kStringArray, .usage = "Set build-time variables"},
       {.name = "cache-from", .type = FlagType::kStringArray,
        .usage = "Images to consider as cache sources"},
+      {.name = "cache-to", .type = FlagType::kStringArray,
+       .usage = "Cache export destinations (type=registry,ref=IMAGE[,mode=min|max] or type=inline)"},
       {.name = "file", .shorthand = 'f', .type = FlagType::kString,
        .usage = "Name of the Dockerfile (Default is 'PATH/Dockerfile'; '-' reads stdin)"},
       {.name = "iidfile", .type = FlagType::kString, .usage = "Write the image ID to the file"},
       {.name = "label", .type = FlagType::kStringArray, .usage = "Set metadata for an image"},
+      {.name = "network", .type = FlagType::kString,
+       .usage = "Networking mode for the RUN instructions during build (default, none, host)",
+       .default_value = "default"},
       {.name = "no-cache", .usage = "Do not use cache when building the image"},
       {.name = "output", .shorthand = 'o', .type = FlagType::kStringArray,
        .usage = "Output destination, repeatable (format: type=local|tar|oci|docker|image|registry,dest=path)"},

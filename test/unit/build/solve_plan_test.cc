@@ -123,3 +123,40 @@ TEST_CASE("NewIdentifier: 25 characters of base 36, different each time", "[buil
   CHECK(a.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyz") == std::string::npos);
   CHECK(a != kim::build::NewIdentifier());
 }
+
+TEST_CASE("PlanSolve: --cache-to and --network", "[build][plan]") {
+  BuildOptions options;
+  options.cache_to = {"type=registry,ref=reg/app:cache,mode=max", "type=inline"};
+  options.network = "none";
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  REQUIRE(plan->cache_exports.size() == 2);
+  CHECK(plan->cache_exports[0].first == "registry");
+  CHECK(plan->cache_exports[0].second.at("ref") == "reg/app:cache");
+  CHECK(plan->cache_exports[0].second.at("mode") == "max");
+  CHECK_FALSE(plan->cache_exports[0].second.contains("type"));
+  CHECK(plan->cache_exports[1].first == "inline");
+  CHECK(plan->frontend_attrs.at("force-network-mode") == "none");
+  CHECK(plan->entitlements.empty());
+
+  options.cache_to.clear();
+  options.network = "host";
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->frontend_attrs.at("force-network-mode") == "host");
+  CHECK(plan->entitlements == std::vector<std::string>{"network.host"});
+  options.network = "default";
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK_FALSE(plan->frontend_attrs.contains("force-network-mode"));
+
+  options.cache_to = {"type=registry"};
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+  options.cache_to = {"type=registry,ref=r/a:c,mode=most"};
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+  options.cache_to = {"type=s3,bucket=b"};
+  CHECK(absl::IsUnimplemented(PlanSolve(options, "Dockerfile").status()));
+  options.cache_to.clear();
+  options.network = "bridge";
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+}
