@@ -57,6 +57,9 @@ struct BuildOptions {
   // Cache exports: "type=registry,ref=IMAGE[,mode=min|max]" or "type=inline".
   std::vector<std::string> cache_to;
   std::string network = "default";          // RUN networking: default, none, host
+  // Extra named contexts (`--build-context NAME=VALUE`, for FROM/COPY --from=NAME): a local
+  // directory, docker-image://REF, or a git/https URL.
+  std::map<std::string, std::string> build_contexts;
   std::vector<std::string> add_hosts;       // host:ip
   std::vector<BuildSecret> secrets;
   std::vector<BuildSsh> ssh;

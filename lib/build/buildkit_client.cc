@@ -163,13 +163,16 @@ class BuildKitService final : public BuildService {
     auto add = [&](std::vector<SessionMethod> more) {
       for (SessionMethod& method : more) methods.push_back(std::move(method));
     };
+    std::map<std::string, std::string> local_dirs = plan->local_contexts;
     if (archive) {
       const std::string upload_id = NewIdentifier();
       plan->frontend_attrs["context"] = "http://buildkit-session/" + upload_id;
       add(UploadMethods(upload_id, options.context_archive));
     } else {
-      add(FileSyncMethods({{"context", context_dir}, {"dockerfile", dockerfile_dir}}));
+      local_dirs["context"] = context_dir;
+      local_dirs["dockerfile"] = dockerfile_dir;
     }
+    if (!local_dirs.empty()) add(FileSyncMethods(std::move(local_dirs)));
     add(HealthMethods());
     add(AuthMethods());
     if (!options.secrets.empty()) add(SecretsMethods(options.secrets));
@@ -430,6 +433,32 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
   } else if (!options.network.empty() && options.network != "default") {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid network mode \"", options.network, "\": use default, none or host"));
+  }
+
+  for (const auto& [name, value] : options.build_contexts) {
+    if (name.empty() || name == "context" || name == "dockerfile") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--build-context name \"", name, "\" is empty or reserved"));
+    }
+    const bool remote = absl::StartsWith(value, "docker-image://") ||
+                        absl::StartsWith(value, "https://") || absl::StartsWith(value, "http://") ||
+                        absl::StartsWith(value, "git://") || absl::StartsWith(value, "git@");
+    if (remote) {
+      attrs["context:" + name] = value;
+      continue;
+    }
+    if (absl::StrContains(value, "://")) {
+      return absl::UnimplementedError(absl::StrCat(
+          "--build-context ", name, "=", value,
+          ": use a directory, docker-image://, a git or an https URL"));
+    }
+    struct stat st {};
+    if (stat(value.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--build-context ", name, ": \"", value, "\" is not a directory"));
+    }
+    plan.local_contexts[name] = Absolute(value);
+    attrs["context:" + name] = "local:" + name;
   }
 
   // Each -o is one exporter; the tags name the first image output (or, with none, an image

@@ -46,6 +46,7 @@ struct SolvePlan {
   // Cache exports: type ("registry", "inline") and attributes.
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> cache_exports;
   std::vector<std::string> entitlements;                // e.g. "network.host"
+  std::map<std::string, std::string> local_contexts;    // named local contexts: name -> dir
 };
 absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name);
 

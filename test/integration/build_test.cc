@@ -293,6 +293,31 @@ TEST_CASE("build: --cache-to a registry and inline", "[build][buildkitd]") {
   CHECK(absl::StrContains(out.err, "--cache-to type \"local\" is not supported"));
 }
 
+TEST_CASE("build: --build-context adds a local directory and an image by name", "[build][buildkitd]") {
+  TempDir ctx, extra, work;
+  extra.Write("e.txt", "from-extra\n");
+  extra.Write(".dockerignore", "ignored.txt\n");
+  extra.Write("ignored.txt", "no\n");
+  ctx.Write("Dockerfile", "FROM base\nCOPY --from=extra / /extra/\nRUN cat /extra/e.txt\n");
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--no-cache", "--build-context",
+                                   "extra=" + extra.path(), "--build-context",
+                                   "base=docker-image://" + Busybox(), "-o",
+                                   "type=local,dest=" + work / "out", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  CHECK(FileContent(work / "out/extra/e.txt") == "from-extra\n");
+  CHECK_FALSE(fs::exists(work / "out/extra/ignored.txt"));  // its own .dockerignore applies
+  CHECK(fs::exists(work / "out/bin/busybox"));                 // FROM the named image
+  out = RunKimBuild({"--build-context", "extra=" + ctx / "missing", ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "is not a directory"));
+  out = RunKimBuild({"--build-context", "context=" + extra.path(), ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "reserved"));
+  out = RunKimBuild({"--build-context", "noequals", ctx.path()});
+  CHECK(out.exit_code == 1);
+  CHECK(absl::StrContains(out.err, "format is NAME=VALUE"));
+}
+
 TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {
   TempDir ctx, elsewhere;
   ctx.Write("a.txt", "a\n");

@@ -162,6 +162,14 @@ absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions
   options.push = flags.Bool("push");
   options.cache_from = flags.Strings("cache-from");
   options.cache_to = flags.Strings("cache-to");
+  for (const std::string& value : flags.Strings("build-context")) {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid --build-context \"", value, "\": format is NAME=VALUE"));
+    }
+    options.build_contexts[value.substr(0, eq)] = value.substr(eq + 1);
+  }
   options.network = flags.String("network");
   if (options.network != "default" && options.network != "none" && options.network != "host") {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -272,6 +280,8 @@ std::unique_ptr<Command> NewBuildCommand() {
       {.name = "add-host", .type = FlagType::kStringArray,
        .usage = "Add a custom host-to-IP mapping (host:ip)"},
       {.name = "build-arg", .type = FlagType::kStringArray, .usage = "Set build-time variables"},
+      {.name = "build-context", .type = FlagType::kStringArray,
+       .usage = "Additional build contexts (e.g., name=path, name=docker-image://image)"},
       {.name = "cache-from", .type = FlagType::kStringArray,
        .usage = "Images to consider as cache sources"},
       {.name = "cache-to", .type = FlagType::kStringArray,

@@ -160,3 +160,22 @@ TEST_CASE("PlanSolve: --cache-to and --network", "[build][plan]") {
   options.network = "bridge";
   CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
 }
+
+TEST_CASE("PlanSolve: --build-context names", "[build][plan]") {
+  BuildOptions options;
+  options.build_contexts = {{"base", "docker-image://alpine:3"},
+                            {"src", "https://github.com/example/repo.git#main"},
+                            {"tmp", "/tmp"}};
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->frontend_attrs.at("context:base") == "docker-image://alpine:3");
+  CHECK(plan->frontend_attrs.at("context:src") == "https://github.com/example/repo.git#main");
+  CHECK(plan->frontend_attrs.at("context:tmp") == "local:tmp");
+  CHECK(plan->local_contexts.at("tmp") == "/tmp");
+  options.build_contexts = {{"layout", "oci-layout:///tmp/x"}};
+  CHECK(absl::IsUnimplemented(PlanSolve(options, "Dockerfile").status()));
+  options.build_contexts = {{"dockerfile", "/tmp"}};
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+  options.build_contexts = {{"gone", "/nonexistent/kim"}};
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+}
