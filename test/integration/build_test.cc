@@ -81,12 +81,18 @@ TEST_CASE("build: FROM scratch + COPY over mTLS lands in containerd under its ta
   ctx.Write("sub/x", "x\n");
   const std::string name = Unique("kim-scratch");
   ProcessOutput out =
-      RunKimBuild({"-q", "-t", name + ":1", "--iidfile", ctx / "iid", ctx.path()}, /*tls=*/true);
+      RunKimBuild({"-q", "-t", name + ":1", "--iidfile", ctx / "iid", "--metadata-file",
+                   ctx / "metadata.json", ctx.path()}, /*tls=*/true);
   REQUIRE(out.exit_code == 0);
   const std::string id(absl::StripAsciiWhitespace(out.out));
   CHECK(id.starts_with("sha256:"));
   CHECK(id.size() == 71);
   CHECK(FileContent(ctx / "iid") == id);
+  const std::string metadata = FileContent(ctx / "metadata.json");
+  INFO(metadata);
+  CHECK(absl::StrContains(metadata, "\"containerimage.config.digest\":\"" + id + "\""));
+  CHECK(absl::StrContains(metadata, "\"containerimage.descriptor\":{"));  // decoded, not base64
+  CHECK(absl::StrContains(metadata, "\"image.name\":\"docker.io/library/" + name + ":1\""));
   CHECK(out.err.empty());  // -q: nothing but the ID
   const std::string images = KimImages();
   INFO(images);

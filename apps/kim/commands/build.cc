@@ -19,6 +19,9 @@
 #include <iterator>
 #include <ostream>
 
+#include <cpprest/json.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "apps/kim/commands/build_flags.h"
 #include "apps/kim/commands/common.h"
@@ -27,6 +30,24 @@
 
 namespace kim::cli {
 namespace {
+
+// What the exporters answered, as buildx writes it for --metadata-file: a JSON object of
+// strings, the image descriptor decoded into an object.
+std::string BuildMetadataJson(const std::map<std::string, std::string>& response) {
+  web::json::value object = web::json::value::object(true);
+  for (const auto& [key, value] : response) {
+    std::string decoded;
+    if (key == "containerimage.descriptor" && absl::Base64Unescape(value, &decoded)) {
+      try {
+        object[key] = web::json::value::parse(decoded);
+        continue;
+      } catch (const std::exception&) {
+      }
+    }
+    object[key] = web::json::value::string(value);
+  }
+  return object.serialize() + "\n";
+}
 
 bool IsDirectory(const std::string& path) {
   struct stat st {};
@@ -220,6 +241,7 @@ int RunBuild(Invocation& invocation) {
   }
   const bool quiet = invocation.flags.Bool("quiet");
   const std::string iidfile = invocation.flags.String("iidfile");
+  const std::string metadata_file = invocation.flags.String("metadata-file");
   options->export_untagged = quiet || !iidfile.empty();
 
   std::mutex service_mu;
@@ -265,6 +287,14 @@ int RunBuild(Invocation& invocation) {
                                          "cannot write --iidfile \"", iidfile, "\"")));
     }
   }
+  if (!metadata_file.empty()) {
+    std::ofstream file(metadata_file);
+    file << BuildMetadataJson(result->exporter_response);
+    if (!file) {
+      return ReportError(invocation, absl::InvalidArgumentError(absl::StrCat(
+                                         "cannot write --metadata-file \"", metadata_file, "\"")));
+    }
+  }
   return kExitOk;
 }
 
@@ -289,6 +319,8 @@ std::unique_ptr<Command> NewBuildCommand() {
       {.name = "file", .shorthand = 'f', .type = FlagType::kString,
        .usage = "Name of the Dockerfile (Default is 'PATH/Dockerfile'; '-' reads stdin)"},
       {.name = "iidfile", .type = FlagType::kString, .usage = "Write the image ID to the file"},
+      {.name = "metadata-file", .type = FlagType::kString,
+       .usage = "Write build result metadata to the file (JSON)"},
       {.name = "label", .type = FlagType::kStringArray, .usage = "Set metadata for an image"},
       {.name = "network", .type = FlagType::kString,
        .usage = "Networking mode for the RUN instructions during build (default, none, host)",
