@@ -60,6 +60,8 @@ struct BuildOptions {
   // Extra named contexts (`--build-context NAME=VALUE`, for FROM/COPY --from=NAME): a local
   // directory, docker-image://REF, or a git/https URL.
   std::map<std::string, std::string> build_contexts;
+  // SLSA provenance attestation: "" or "false" = none, "true" = mode=min, or "mode=min|max".
+  std::string provenance;
   std::vector<std::string> add_hosts;       // host:ip
   std::vector<BuildSecret> secrets;
   std::vector<BuildSsh> ssh;

@@ -461,6 +461,15 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
     attrs["context:" + name] = "local:" + name;
   }
 
+  if (!options.provenance.empty() && options.provenance != "false") {
+    const std::string value = options.provenance == "true" ? "mode=min" : options.provenance;
+    if (!absl::StartsWith(value, "mode=min") && !absl::StartsWith(value, "mode=max")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid --provenance \"", options.provenance, "\": use true, false, mode=min or mode=max"));
+    }
+    attrs["attest:provenance"] = value;
+  }
+
   // Each -o is one exporter; the tags name the first image output (or, with none, an image
   // exporter of their own when no other output was asked for, as kim's default).
   bool tags_used = false, stdout_used = false, layout_used = false;

@@ -324,6 +324,27 @@ TEST_CASE("build: --build-context adds a local directory and an image by name", 
   CHECK(absl::StrContains(out.err, "format is NAME=VALUE"));
 }
 
+TEST_CASE("build: --provenance attaches an attestation manifest", "[build][buildkitd]") {
+  TempDir ctx, work;
+  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nRUN echo attested > /a\n");
+  ProcessOutput out = RunKimBuild({"--progress", "plain", "--provenance", "mode=max", "-o",
+                                   "type=oci,dest=" + work / "layout" + ",tar=false", ctx.path()});
+  REQUIRE(out.exit_code == 0);
+  // The image is now an index: the image's manifest and an attestation manifest for it.
+  const std::string index = FileContent(work / "layout/index.json");
+  INFO(index);
+  CHECK(absl::StrContains(index, "application/vnd.oci.image.index.v1+json\",\"size\""));
+  bool attestation = false, provenance = false;
+  for (const auto& entry : fs::directory_iterator(work / "layout/blobs/sha256")) {
+    const std::string blob = FileContent(entry.path().string());
+    attestation = attestation || (absl::StrContains(blob, "\"vnd.docker.reference.type\"") &&
+                                  absl::StrContains(blob, "\"attestation-manifest\""));
+    provenance = provenance || absl::StrContains(blob, "https://slsa.dev/provenance/");
+  }
+  CHECK(attestation);
+  CHECK(provenance);
+}
+
 TEST_CASE("build: -o type=tar, -f - from stdin and -f outside the context", "[build][buildkitd]") {
   TempDir ctx, elsewhere;
   ctx.Write("a.txt", "a\n");

@@ -183,6 +183,7 @@ absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions
   options.push = flags.Bool("push");
   options.cache_from = flags.Strings("cache-from");
   options.cache_to = flags.Strings("cache-to");
+  options.provenance = flags.String("provenance");
   for (const std::string& value : flags.Strings("build-context")) {
     const size_t eq = value.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
@@ -334,6 +335,8 @@ std::unique_ptr<Command> NewBuildCommand() {
        .usage = "Set type of progress output (auto, plain, tty, quiet, rawjson). Use plain to "
                 "show container output",
        .default_value = "auto"},
+      {.name = "provenance", .type = FlagType::kString,
+       .usage = "Attach a SLSA provenance attestation (true, false, mode=min or mode=max)"},
       {.name = "pull", .usage = "Always attempt to pull a newer version of the image"},
       {.name = "push", .usage = "Push the image to its registry after building it"},
       {.name = "quiet", .shorthand = 'q',

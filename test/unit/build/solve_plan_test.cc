@@ -179,3 +179,24 @@ TEST_CASE("PlanSolve: --build-context names", "[build][plan]") {
   options.build_contexts = {{"gone", "/nonexistent/kim"}};
   CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
 }
+
+TEST_CASE("PlanSolve: --provenance", "[build][plan]") {
+  BuildOptions options;
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK_FALSE(plan->frontend_attrs.contains("attest:provenance"));  // off unless asked for
+  options.provenance = "true";
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->frontend_attrs.at("attest:provenance") == "mode=min");
+  options.provenance = "mode=max";
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->frontend_attrs.at("attest:provenance") == "mode=max");
+  options.provenance = "false";
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK_FALSE(plan->frontend_attrs.contains("attest:provenance"));
+  options.provenance = "yes please";
+  CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
+}
