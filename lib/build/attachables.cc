@@ -92,12 +92,17 @@ SessionMethod Unary(std::string name,
           }};
 }
 
-// A closable FIFO of (id, path) requests for the file workers.
+// A closable FIFO of file requests (id, path, size) for the file workers.
 class RequestQueue {
  public:
-  void Push(uint32_t id, std::string path) {
+  struct Item {
+    uint32_t id = 0;
+    std::string path;
+    int64_t size = 0;
+  };
+  void Push(uint32_t id, std::string path, int64_t size) {
     std::lock_guard lock(mu_);
-    items_.emplace_back(id, std::move(path));
+    items_.push_back({.id = id, .path = std::move(path), .size = size});
     cv_.notify_one();
   }
   void Close() {
@@ -105,7 +110,7 @@ class RequestQueue {
     closed_ = true;
     cv_.notify_all();
   }
-  bool Pop(std::pair<uint32_t, std::string>* item) {
+  bool Pop(Item* item) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
     if (items_.empty()) return false;
@@ -117,7 +122,7 @@ class RequestQueue {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<uint32_t, std::string>> items_;
+  std::deque<Item> items_;
   bool closed_ = false;
 };
 
@@ -131,43 +136,17 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
     return !write_failed.load();
   };
 
+  // Regular files by id, with the size the walk saw.
+  struct WalkedFile {
+    std::string path;
+    int64_t size = 0;
+  };
   std::mutex files_mu;
-  std::unordered_map<uint32_t, std::string> files;
+  std::unordered_map<uint32_t, WalkedFile> files;
   RequestQueue queue;
   std::atomic<bool> fin{false};
   std::mutex error_mu;
   std::string receiver_error;
-
-  std::thread reader([&] {
-    Packet packet;
-    while (call.Read(&packet)) {
-      if (packet.type() == Packet::PACKET_REQ) {
-        std::string path;
-        {
-          std::lock_guard lock(files_mu);
-          auto it = files.find(packet.id());
-          if (it != files.end()) {
-            path = std::move(it->second);
-            files.erase(it);
-          }
-        }
-        if (path.empty()) {
-          std::lock_guard lock(error_mu);
-          receiver_error = absl::StrCat("invalid file id ", packet.id());
-          break;
-        }
-        queue.Push(packet.id(), std::move(path));
-      } else if (packet.type() == Packet::PACKET_FIN) {
-        fin = true;
-        break;
-      } else if (packet.type() == Packet::PACKET_ERR) {
-        std::lock_guard lock(error_mu);
-        receiver_error = absl::StrCat("error from receiver: ", packet.data());
-        break;
-      }
-    }
-    queue.Close();
-  });
 
   // A file that cannot be read fails the transfer (the daemon shows the message) rather than
   // arriving empty.
@@ -184,40 +163,87 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
     write(error);
     write_failed = true;
   };
+  // Sends file `id`'s data then the empty DATA that ends it. Once the size the walk saw has been
+  // read, the final read that would only find the end of the file is skipped.
+  auto send_file = [&](uint32_t id, const std::string& rel, int64_t size, std::string& buffer,
+                       Packet& packet) {
+    if (write_failed) return;
+    const std::string path = root + "/" + rel;
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      fail(absl::StrCat("open ", rel, ": ", std::strerror(errno)));
+      return;
+    }
+    packet.Clear();
+    packet.set_type(Packet::PACKET_DATA);
+    packet.set_id(id);
+    int64_t sent = 0;
+    bool read_ok = true;
+    while (sent < size || size == 0) {
+      const ssize_t n = read(fd, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        fail(absl::StrCat("read ", rel, ": ", std::strerror(errno)));
+        read_ok = false;
+      }
+      if (n <= 0) break;
+      packet.set_data(buffer.data(), static_cast<size_t>(n));
+      sent += n;
+      if (!write(packet)) break;
+    }
+    close(fd);
+    if (!read_ok) return;
+    packet.clear_data();
+    write(packet);
+  };
+
+  std::thread reader([&] {
+    Packet packet, data;
+    std::string buffer(kChunkSize, '\0');
+    while (call.Read(&packet)) {
+      if (packet.type() == Packet::PACKET_REQ) {
+        WalkedFile file;
+        bool known = false;
+        {
+          std::lock_guard lock(files_mu);
+          auto it = files.find(packet.id());
+          if (it != files.end()) {
+            file = std::move(it->second);
+            files.erase(it);
+            known = true;
+          }
+        }
+        if (!known) {
+          std::lock_guard lock(error_mu);
+          receiver_error = absl::StrCat("invalid file id ", packet.id());
+          break;
+        }
+        // A small file is sent right here (no hand-off to a worker); larger ones go to the
+        // workers, which read them in parallel.
+        if (file.size <= static_cast<int64_t>(kChunkSize)) {
+          send_file(packet.id(), file.path, file.size, buffer, data);
+        } else {
+          queue.Push(packet.id(), std::move(file.path), file.size);
+        }
+      } else if (packet.type() == Packet::PACKET_FIN) {
+        fin = true;
+        break;
+      } else if (packet.type() == Packet::PACKET_ERR) {
+        std::lock_guard lock(error_mu);
+        receiver_error = absl::StrCat("error from receiver: ", packet.data());
+        break;
+      }
+    }
+    queue.Close();
+  });
+
   std::vector<std::thread> workers;
   for (int i = 0; i < kSendWorkers; ++i) {
     workers.emplace_back([&] {
-      std::pair<uint32_t, std::string> item;
+      RequestQueue::Item item;
       std::string buffer(kChunkSize, '\0');
       Packet packet;
-      while (queue.Pop(&item)) {
-        if (write_failed) continue;
-        const std::string path = root + "/" + item.second;
-        const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          fail(absl::StrCat("open ", item.second, ": ", std::strerror(errno)));
-          continue;
-        }
-        packet.Clear();
-        packet.set_type(Packet::PACKET_DATA);
-        packet.set_id(item.first);
-        bool read_ok = true;
-        while (true) {
-          const ssize_t n = read(fd, buffer.data(), buffer.size());
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) {
-            fail(absl::StrCat("read ", item.second, ": ", std::strerror(errno)));
-            read_ok = false;
-          }
-          if (n <= 0) break;
-          packet.set_data(buffer.data(), static_cast<size_t>(n));
-          if (!write(packet)) break;
-        }
-        close(fd);
-        if (!read_ok) continue;
-        packet.clear_data();
-        write(packet);
-      }
+      while (queue.Pop(&item)) send_file(item.id, item.path, item.size, buffer, packet);
     });
   }
 
@@ -226,7 +252,7 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
   absl::Status walked = WalkContext(root, filter, [&](fsutil::types::Stat& stat) {
     if ((stat.mode() & kGoModeType) == 0) {
       std::lock_guard lock(files_mu);
-      files[ordinal] = stat.path();
+      files[ordinal] = {.path = stat.path(), .size = stat.size()};
     }
     ++ordinal;
     stat_packet.Clear();
