@@ -210,12 +210,10 @@ class BuildKitService final : public BuildService {
       if (!planned.directory.empty() || !planned.file.empty()) {
         client_outputs[static_cast<int>(i)] = {.directory = planned.directory, .file = planned.file};
       }
-    }
-    if (!client_outputs.empty()) add(FileSendMethods(std::move(client_outputs)));
-    for (const PlannedExport& planned : plan->exports) {
       // The oci exporter writes a layout through the session content store it calls "export".
       if (!planned.layout_directory.empty()) add(ContentStoreMethods("export", planned.layout_directory));
     }
+    if (!client_outputs.empty()) add(FileSendMethods(std::move(client_outputs)));
     auto tunnel = SessionTunnel::Open(control_.get(), session_id, "kim", std::move(methods));
     if (!tunnel.ok()) return tunnel.status();
 
@@ -365,6 +363,20 @@ std::string NewIdentifier() {
   return id;
 }
 
+namespace {
+
+// The fields of "k1=v1,k2=v2" (--cache-from, --cache-to) in order; a field without '=' has an
+// empty value.
+std::vector<std::pair<std::string, std::string>> KeyValueFields(const std::string& value) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (absl::string_view field : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+    fields.push_back(absl::StrSplit(field, absl::MaxSplits('=', 1)));
+  }
+  return fields;
+}
+
+}  // namespace
+
 absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name) {
   SolvePlan plan;
   auto& attrs = plan.frontend_attrs;
@@ -380,8 +392,7 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
     std::string ref = value;
     if (absl::StrContains(value, "=")) {
       ref.clear();
-      for (absl::string_view field : absl::StrSplit(value, ',')) {
-        std::pair<std::string, std::string> kv = absl::StrSplit(field, absl::MaxSplits('=', 1));
+      for (const auto& kv : KeyValueFields(value)) {
         if (kv.first == "type" && kv.second != "registry") {
           return absl::InvalidArgumentError(
               absl::StrCat("--cache-from type \"", kv.second, "\" is not supported (registry only)"));
@@ -407,10 +418,7 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
 
   for (const std::string& value : options.cache_to) {
     std::map<std::string, std::string> attrs;
-    for (absl::string_view field : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-      std::pair<std::string, std::string> kv = absl::StrSplit(field, absl::MaxSplits('=', 1));
-      attrs[kv.first] = kv.second;
-    }
+    for (auto& [key, field] : KeyValueFields(value)) attrs[key] = std::move(field);
     std::string type = attrs.contains("type") ? attrs["type"] : "registry";
     attrs.erase("type");
     if (type == "registry") {
@@ -432,7 +440,7 @@ absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::stri
     if (options.network == "host") plan.entitlements.push_back("network.host");
   } else if (!options.network.empty() && options.network != "default") {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid network mode \"", options.network, "\": use default, none or host"));
+        absl::StrCat("invalid --network \"", options.network, "\": use default, none or host"));
   }
 
   for (const auto& [name, value] : options.build_contexts) {
