@@ -390,7 +390,6 @@ void SessionServer::WriteLoop() {
       break;
     }
   }
-  writer_done_ = true;
   lock.unlock();
   stream_->CloseWrite();
 }

@@ -118,7 +118,6 @@ class SessionServer {
   uint64_t next_handler_ = 0;
   bool want_write_ = false;
   bool stopping_ = false;
-  bool writer_done_ = false;
   bool reader_done_ = false;
   bool broken_ = false;
   bool started_ = false;
