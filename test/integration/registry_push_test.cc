@@ -454,6 +454,30 @@ TEST_CASE("push: an index and the manifests it lists, children first", "[registr
   CHECK(resolved->media_type == kim::kOciIndex);
 }
 
+namespace {
+
+// Pushes `root` to `target` with `client`, then checks the registry resolves the tag to it.
+void PushAndResolve(kim::RegistryClient& client, const kim::ImageReference& target,
+                    const kim::Descriptor& root, kim::OciLayoutSource& source) {
+  auto pushed = client.PushImage(target, root, source);
+  INFO(pushed.status());
+  REQUIRE(pushed.ok());
+  CHECK(pushed->String() == root.digest);
+  auto resolved = client.Resolve(target);
+  INFO(resolved.status());
+  REQUIRE(resolved.ok());
+  CHECK(resolved->digest == root.digest);
+}
+
+// A push to `repository` without credentials: Unauthenticated, telling how to log in.
+void CheckAuthenticationRequired(const absl::Status& status, const std::string& repository) {
+  CHECK(status.code() == absl::StatusCode::kUnauthenticated);
+  CHECK(status.message() == "push to " + repository +
+                                ": authentication required (run kim login? check your Docker config)");
+}
+
+}  // namespace
+
 TEST_CASE("push: Basic auth with credentials, and a clear error without", "[registry][push]") {
   const std::string host = PeerEnv("KIM_TEST_REGISTRY_AUTH");
   const std::string repository = UniqueRepository("basic");
@@ -462,19 +486,10 @@ TEST_CASE("push: Basic auth with credentials, and a clear error without", "[regi
   const auto target = Ref(host + "/" + repository + ":1");
 
   auto client = Client(host, TestCredentials());
-  auto pushed = client->PushImage(target, root, source);
-  INFO(pushed.status());
-  REQUIRE(pushed.ok());
-  CHECK(pushed->String() == root.digest);
-  auto resolved = client->Resolve(target);
-  REQUIRE(resolved.ok());
-  CHECK(resolved->digest == root.digest);
+  PushAndResolve(*client, target, root, source);
 
-  auto anonymous = Client(host)->PushImage(target, root, source);
-  CHECK(anonymous.status().code() == absl::StatusCode::kUnauthenticated);
-  CHECK(anonymous.status().message() ==
-        "push to " + host + "/" + repository +
-            ": authentication required (run kim login? check your Docker config)");
+  CheckAuthenticationRequired(Client(host)->PushImage(target, root, source).status(),
+                              host + "/" + repository);
 
   auto wrong = Client(host, TestCredentials("wrong"))->PushImage(target, root, source);
   CHECK(wrong.status().code() == absl::StatusCode::kUnauthenticated);
@@ -495,14 +510,7 @@ TEST_CASE("push: Bearer token flow with credentials, and a wrong password refuse
   const auto target = Ref(host + "/" + repository + ":2");
 
   auto client = Client(host, TestCredentials());
-  auto pushed = client->PushImage(target, root, source);
-  INFO(pushed.status());
-  REQUIRE(pushed.ok());
-  CHECK(pushed->String() == root.digest);
-  auto resolved = client->Resolve(target);
-  INFO(resolved.status());
-  REQUIRE(resolved.ok());
-  CHECK(resolved->digest == root.digest);
+  PushAndResolve(*client, target, root, source);
 
   // Mount between repositories needs a token for both (pull on the source).
   ProgressLog log;
@@ -518,11 +526,8 @@ TEST_CASE("push: Bearer token flow with credentials, and a wrong password refuse
             .starts_with("push to " + host + "/" + repository + ": authentication required"));
   CHECK(std::string(wrong.status().message()).find("token server") != std::string::npos);
 
-  auto anonymous = Client(host)->PushImage(target, root, source);
-  CHECK(anonymous.status().code() == absl::StatusCode::kUnauthenticated);
-  CHECK(anonymous.status().message() ==
-        "push to " + host + "/" + repository +
-            ": authentication required (run kim login? check your Docker config)");
+  CheckAuthenticationRequired(Client(host)->PushImage(target, root, source).status(),
+                              host + "/" + repository);
 }
 
 TEST_CASE("push: an HTTPS-only loopback registry is reached over HTTPS, a plain one over HTTP",
