@@ -12,6 +12,7 @@
 #ifndef KIM_DIGEST_H_
 #define KIM_DIGEST_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,6 +67,7 @@ class Digest {
 
  private:
   friend Digest DigestOf(std::string_view bytes);
+  friend class Sha256Digester;
 
   Digest(std::string algorithm, std::string hex)
       : algorithm_(std::move(algorithm)), hex_(std::move(hex)) {}
@@ -76,6 +78,24 @@ class Digest {
 
 // The sha256 digest of `bytes`, computed with OpenSSL.
 Digest DigestOf(std::string_view bytes);
+
+// A sha256 digest computed piece by piece, e.g. of a blob written in chunks. Not thread-safe.
+class Sha256Digester {
+ public:
+  Sha256Digester();
+  ~Sha256Digester();
+  Sha256Digester(const Sha256Digester&) = delete;
+  Sha256Digester& operator=(const Sha256Digester&) = delete;
+
+  // Adds `bytes` to what has been digested.
+  void Update(std::string_view bytes);
+  // The digest of everything added so far (more may still be added).
+  Digest Current() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // True when `id` is a complete image ID: 64 lowercase hex characters, with or without the
 // "sha256:" prefix. Such strings are IDs, never repository names (Docker refuses them as names).

@@ -11,14 +11,12 @@
 #include <sstream>
 
 #include <cpprest/json.h>
-#include <openssl/evp.h>
 
 #include "absl/strings/str_cat.h"
 #include "containerd/services/content/v1/content.pb.h"
 #include "kim/digest.h"
 #include "kim/reference.h"
 #include "lib/build/buildkit_client.h"
-#include "lib/core/openssl_ptr.h"
 
 namespace kim::build {
 namespace {
@@ -36,7 +34,7 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 // place by Commit and removed otherwise.
 class Ingest {
  public:
-  Ingest() : hash_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(hash_.get(), EVP_sha256(), nullptr); }
+  Ingest() = default;
   ~Ingest() {
     if (fd_ >= 0) close(fd_);
     if (!temp_.empty()) unlink(temp_.c_str());
@@ -64,7 +62,7 @@ class Ingest {
       if (n < 0) return Errno("write", temp_);
       done += static_cast<size_t>(n);
     }
-    EVP_DigestUpdate(hash_.get(), data.data(), data.size());
+    digest_.Update(data);
     size_ += static_cast<int64_t>(data.size());
     return absl::OkStatus();
   }
@@ -72,20 +70,7 @@ class Ingest {
   int64_t size() const { return size_; }
 
   // The digest of everything appended so far.
-  std::string CurrentDigest() const {
-    OpenSslPtr<EVP_MD_CTX> copy(EVP_MD_CTX_new());
-    EVP_MD_CTX_copy_ex(copy.get(), hash_.get());
-    unsigned char value[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(copy.get(), value, &length);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned int i = 0; i < length; ++i) {
-      out += kHex[value[i] >> 4];
-      out += kHex[value[i] & 15];
-    }
-    return out;
-  }
+  std::string CurrentDigest() const { return digest_.Current().String(); }
 
   // Makes the blob visible as `path`.
   absl::Status Commit(const std::string& path) {
@@ -100,7 +85,7 @@ class Ingest {
   }
 
  private:
-  OpenSslPtr<EVP_MD_CTX> hash_;
+  Sha256Digester digest_;
   std::string temp_;
   int fd_ = -1;
   int64_t size_ = 0;

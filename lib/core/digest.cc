@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "lib/core/openssl_ptr.h"
+
 namespace kim {
 namespace {
 
@@ -97,6 +99,22 @@ std::string Digest::String() const { return algorithm_ + ":" + hex_; }
 
 std::string Digest::ShortId() const { return hex_.substr(0, 12); }
 
+namespace {
+
+// The lowercase hex of a raw hash value.
+std::string LowerHex(const unsigned char* value, unsigned int size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[value[i] >> 4]);
+    hex.push_back(kHex[value[i] & 0xf]);
+  }
+  return hex;
+}
+
+}  // namespace
+
 Digest DigestOf(std::string_view bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int md_len = 0;
@@ -105,14 +123,35 @@ Digest DigestOf(std::string_view bytes) {
   if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1) {
     std::abort();
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(md_len * 2);
-  for (unsigned int i = 0; i < md_len; ++i) {
-    hex.push_back(kHex[md[i] >> 4]);
-    hex.push_back(kHex[md[i] & 0xf]);
+  return Digest(std::string(Digest::kSha256), LowerHex(md.data(), md_len));
+}
+
+struct Sha256Digester::State {
+  OpenSslPtr<EVP_MD_CTX> context{EVP_MD_CTX_new()};
+};
+
+Sha256Digester::Sha256Digester() : state_(std::make_unique<State>()) {
+  // As in DigestOf: only an allocation failure or a broken OpenSSL makes this fail.
+  if (!state_->context || EVP_DigestInit_ex(state_->context.get(), EVP_sha256(), nullptr) != 1) {
+    std::abort();
   }
-  return Digest(std::string(Digest::kSha256), std::move(hex));
+}
+
+Sha256Digester::~Sha256Digester() = default;
+
+void Sha256Digester::Update(std::string_view bytes) {
+  EVP_DigestUpdate(state_->context.get(), bytes.data(), bytes.size());
+}
+
+Digest Sha256Digester::Current() const {
+  OpenSslPtr<EVP_MD_CTX> copy(EVP_MD_CTX_new());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int md_len = 0;
+  if (!copy || EVP_MD_CTX_copy_ex(copy.get(), state_->context.get()) != 1 ||
+      EVP_DigestFinal_ex(copy.get(), md.data(), &md_len) != 1) {
+    std::abort();
+  }
+  return Digest(std::string(Digest::kSha256), LowerHex(md.data(), md_len));
 }
 
 bool IsFullImageId(std::string_view id) {

@@ -198,3 +198,15 @@ TEST_CASE("ShortId matches ShortImageId of the digest string", "[core][digest]")
 
 }  // namespace
 }  // namespace kim
+
+TEST_CASE("Sha256Digester: pieces give the digest of the whole, and it can be read midway",
+          "[digest]") {
+  kim::Sha256Digester digester;
+  CHECK(digester.Current() == kim::DigestOf(""));
+  digester.Update("hello ");
+  CHECK(digester.Current() == kim::DigestOf("hello "));
+  digester.Update("world");
+  CHECK(digester.Current() == kim::DigestOf("hello world"));
+  CHECK(digester.Current().String() ==
+        "sha256:b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+}
