@@ -15,8 +15,6 @@
 #include <thread>
 
 #include <fstream>
-#include <iostream>
-#include <iterator>
 #include <ostream>
 
 #include <cpprest/json.h>
@@ -59,16 +57,15 @@ bool IsReadableFile(const std::string& path) {
   return file.good();
 }
 
-// Up to `limit` bytes from stdin (fewer only at its end); a read error is left in stdin_error.
-int stdin_error = 0;
-std::string ReadStdin(size_t limit) {
+// Up to `limit` bytes from stdin (fewer only at its end).
+absl::StatusOr<std::string> ReadStdin(size_t limit) {
   std::string data;
   char buffer[65536];
   while (data.size() < limit) {
     const ssize_t n = read(STDIN_FILENO, buffer, std::min(sizeof buffer, limit - data.size()));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) stdin_error = errno;
-    if (n <= 0) break;
+    if (n < 0) return absl::DataLossError(absl::StrCat("reading stdin: ", std::strerror(errno)));
+    if (n == 0) break;
     data.append(buffer, static_cast<size_t>(n));
   }
   return data;
@@ -89,7 +86,9 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
       return absl::InvalidArgumentError(
           "invalid argument: can't use stdin for both build context and dockerfile");
     }
-    std::string header = ReadStdin(1024);
+    absl::StatusOr<std::string> read = ReadStdin(1024);
+    if (!read.ok()) return read.status();
+    std::string header = *std::move(read);
     if (IsContextArchive(header)) {
       options.context_dir.clear();
       options.dockerfile = file;
@@ -99,11 +98,9 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
           chunk->swap(header);
           return true;
         }
-        *chunk = ReadStdin(1 << 20);
-        if (stdin_error != 0) {
-          return absl::DataLossError(absl::StrCat("reading the context from stdin: ",
-                                                  std::strerror(stdin_error)));
-        }
+        absl::StatusOr<std::string> more = ReadStdin(1 << 20);
+        if (!more.ok()) return more.status();
+        *chunk = *std::move(more);
         return !chunk->empty();
       };
       return FinishOptions(flags, std::move(options));
@@ -115,7 +112,9 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
     options.context_dir.clear();
     options.empty_context = true;
     options.dockerfile = "-";
-    options.dockerfile_content = header + ReadStdin(SIZE_MAX);
+    absl::StatusOr<std::string> rest = ReadStdin(SIZE_MAX);
+    if (!rest.ok()) return rest.status();
+    options.dockerfile_content = header + *rest;
     return FinishOptions(flags, std::move(options));
   }
   if (!IsDirectory(options.context_dir)) {
@@ -124,8 +123,9 @@ absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
   }
   if (file == "-") {
     options.dockerfile = "-";
-    options.dockerfile_content.assign(std::istreambuf_iterator<char>(std::cin),
-                                      std::istreambuf_iterator<char>());
+    absl::StatusOr<std::string> dockerfile = ReadStdin(SIZE_MAX);
+    if (!dockerfile.ok()) return dockerfile.status();
+    options.dockerfile_content = *std::move(dockerfile);
   } else {
     // Like docker: a relative -f is relative to the working directory.
     options.dockerfile = file.empty() ? options.context_dir + "/Dockerfile" : file;
