@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kim/version.h"
 #include "absl/time/time.h"
 
 namespace kim {
@@ -122,6 +123,10 @@ class BuildService {
   // Asks a running Build to stop: the daemon cancels the build and Build returns Cancelled.
   // Does nothing when no build is running.
   virtual void Cancel() = 0;
+
+  // Asks the daemon for its version (BuildKit's Control.Info): a cheap health check too.
+  // Unavailable (with the connection's hint) when it cannot be reached.
+  virtual absl::StatusOr<DaemonVersion> Version() = 0;
 };
 
 // Whether `header`, the first bytes (up to 1 KiB) of a stream, starts a tar archive, plain or

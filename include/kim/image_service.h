@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "kim/credentials.h"
 #include "kim/progress.h"
+#include "kim/version.h"
 
 namespace kim {
 
@@ -83,6 +84,10 @@ class ImageService {
   // `force` deletes an image by ID even when several repositories name it.
   virtual std::vector<RemoveResult> Remove(const std::vector<std::string>& images,
                                            bool force) = 0;
+
+  // Asks the backend what it is: kim-agent with the containerd it serves, or containerd itself.
+  // Unavailable (with the same hint as every call) when it cannot be reached.
+  virtual absl::StatusOr<DaemonVersion> Version() = 0;
 };
 
 }  // namespace kim

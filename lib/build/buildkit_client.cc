@@ -341,6 +341,26 @@ class BuildKitService final : public BuildService {
     return result;
   }
 
+  absl::StatusOr<DaemonVersion> Version() override {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    moby::buildkit::v1::InfoResponse response;
+    const grpc::Status status = control_->Info(&context, {}, &response);
+    if (!status.ok()) {
+      const std::string why = absl::StrCat("buildkitd at ", address_, ": ", status.error_message());
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        return absl::UnavailableError(absl::StrCat(
+            "cannot reach ", why,
+            unreachable_hint_.empty() ? "" : absl::StrCat(" (", unreachable_hint_, ")")));
+      }
+      return absl::UnknownError(why);
+    }
+    return DaemonVersion{.name = "buildkitd",
+                         .version = response.buildkitversion().version(),
+                         .revision = response.buildkitversion().revision()};
+  }
+
  private:
   const std::string address_;
   const std::string unreachable_hint_;

@@ -117,6 +117,18 @@ class AgentImageService final : public ImageService {
     return results;
   }
 
+  absl::StatusOr<DaemonVersion> Version() override {
+    v1::VersionResponse response;
+    auto context = Context(true);
+    if (absl::Status status = Check(stub_->Version(context.get(), {}, &response)); !status.ok()) {
+      return status;
+    }
+    return DaemonVersion{.name = "kim-agent",
+                         .version = response.version(),
+                         .revision = response.git_commit(),
+                         .runtime_version = response.containerd_version()};
+  }
+
  private:
   std::unique_ptr<grpc::ClientContext> Context(bool with_deadline) const {
     auto context = std::make_unique<grpc::ClientContext>();

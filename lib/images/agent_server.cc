@@ -120,6 +120,11 @@ class ImagesService final : public v1::Images::Service {
                        v1::VersionResponse* response) override {
     response->set_version(std::string(kim::Version()));
     response->set_git_commit(std::string(kim::GitCommit()));
+    // containerd's version as this agent's backend reports it; empty when it cannot say
+    if (auto runtime = images_->Version(); runtime.ok()) {
+      response->set_containerd_version(runtime->version);
+      response->set_containerd_revision(runtime->revision);
+    }
     return grpc::Status::OK;
   }
 

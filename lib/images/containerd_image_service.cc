@@ -101,6 +101,10 @@ class ContainerdImageService final : public ImageService {
         content_(content::Content::NewStub(connection_->channel())),
         blobs_(std::make_shared<ContainerdBlobSource>(connection_)) {}
 
+  absl::StatusOr<DaemonVersion> Version() override {
+    return DaemonVersion{.name = "containerd", .version = connection_->version()};
+  }
+
   absl::StatusOr<std::vector<Image>> List(const ListOptions& options) override {
     auto all = ListCri();
     if (!all.ok()) return all.status();

@@ -36,6 +36,11 @@ class LazyImageService final : public ImageService {
     if (!backend.ok()) return backend.status();
     return (*backend)->Tag(source, targets);
   }
+  absl::StatusOr<DaemonVersion> Version() override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Version();
+  }
   std::vector<RemoveResult> Remove(const std::vector<std::string>& images, bool force) override {
     auto backend = Backend();
     if (backend.ok()) return (*backend)->Remove(images, force);

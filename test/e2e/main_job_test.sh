@@ -19,7 +19,8 @@ check "the node carries the builder role" \
 
 check "kim system info" "$KIM" system info
 output_has "info shows the pod ready" 'Ready: +1/1'
-output_has "info shows the version the running buildkitd reports" "BuildKit: +v0\.[0-9]+\.[0-9]+ "
+output_has "info shows the version the running buildkitd reports" "buildkitd: +running buildkitd v0\.[0-9]+\.[0-9]+.*healthy"
+output_has "and the running agent and its containerd" "kim-agent: +running kim-agent v[0-9.]+.* on containerd 1\.[0-9.]+.*healthy"
 
 ctx=$WORK/hello
 mkdir -p "$ctx"

@@ -76,6 +76,15 @@ int RunUninstall(Invocation& invocation) {
   return kExitOk;
 }
 
+// One line on what a running daemon says about itself, or why it does not answer.
+std::string Running(const absl::StatusOr<DaemonVersion>& version) {
+  if (!version.ok()) return absl::StrCat("not answering: ", version.status().message());
+  std::string line = absl::StrCat("running ", version->name, " ", version->version);
+  if (!version->revision.empty()) absl::StrAppend(&line, " (", version->revision.substr(0, 12), ")");
+  if (!version->runtime_version.empty()) absl::StrAppend(&line, " on containerd ", version->runtime_version);
+  return absl::StrCat(line, ", healthy");
+}
+
 int RunInfo(Invocation& invocation) {
   auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
   if (!installer.ok()) return ReportError(invocation, installer.status());
@@ -93,6 +102,15 @@ int RunInfo(Invocation& invocation) {
       << endpoint(info->buildkit_endpoint) << "\n";
   out << "Agent:         " << info->agent_version << " (" << info->agent_image << ")"
       << endpoint(info->agent_endpoint) << "\n";
+  // What the running pods say, not what was installed: only once a pod is ready, so that
+  // nothing dials an address that no builder answers at yet.
+  if (info->ready > 0 && !info->buildkit_endpoint.empty()) {
+    const ConnectOptions connect = ConnectOptionsFrom(invocation.flags);
+    auto build = ConnectBuildService(connect);
+    out << "  buildkitd:   " << Running(build.ok() ? (*build)->Version() : build.status()) << "\n";
+    auto images = ConnectImageService(connect);
+    out << "  kim-agent:   " << Running(images.ok() ? (*images)->Version() : images.status()) << "\n";
+  }
   if (info->certificate_expiry != absl::InfinitePast()) {
     out << "Certificate:   expires "
         << absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", info->certificate_expiry, absl::UTCTimeZone())
