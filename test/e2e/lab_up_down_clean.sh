@@ -23,8 +23,17 @@ sandbox_cgroups=$(ls -d /sys/fs/cgroup/*/k8s.io/* 2>/dev/null | grep -c . || tru
 if "$SRC/scripts/lab" down "$dir"; then ok "scripts/lab down exits 0"; else bad "scripts/lab down failed"; fi
 
 [ ! -e "$dir" ] && ok "the lab directory is removed" || bad "$dir still exists"
-left=$(grep -laF -- "$dir" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "/proc/$$/" || true)
-[ -z "$left" ] && ok "no process of the lab is left" || bad "processes left: $(for f in $left; do tr '\0' ' ' <"$f"; echo; done)"
+# processes whose command line names the lab directory (this shell's own short-lived helpers
+# excluded: a match must still be there a moment later)
+left=""
+for f in $(grep -laF -- "$dir" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+  pid=${f#/proc/}; pid=${pid%/cmdline}
+  [ "$pid" = $$ ] && continue
+  sleep 0.1
+  cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+  [ -n "$cmd" ] && left="$left [$pid] $cmd"
+done
+[ -z "$left" ] && ok "no process of the lab is left" || bad "processes left:$left"
 [ -z "$(pgrep -f "containerd-shim.*k8s.io" | while read -r p; do grep -q "$cid" "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done)" ] \
   && ok "no shim of the pod is left" || bad "the pod's shim is still running"
 links_after=$(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)
