@@ -297,7 +297,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   const std::string kubeconfig = PeerEnv("KIM_TEST_KUBECONFIG");
   const std::string ns = Unique("kim-it");
   const std::string node = Unique("kim-node");
-  CreateNode(*admin, node, "127.0.0.13");
+  CreateNode(*admin, node, "10.11.12.13");
   const std::string selector = "kubernetes.io/hostname=" + node;
 
   // 1. First install through the real binary, not waiting.
@@ -338,7 +338,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   CHECK(SecretField(*admin, ns, kServerSecret, "ca.crt") == ca);
   auto server_cert = InspectCertificate(SecretField(*admin, ns, kServerSecret, "tls.crt"));
   REQUIRE(server_cert.ok());
-  CHECK(std::count(server_cert->ip_addresses.begin(), server_cert->ip_addresses.end(), "127.0.0.13") == 1);
+  CHECK(std::count(server_cert->ip_addresses.begin(), server_cert->ip_addresses.end(), "10.11.12.13") == 1);
   CHECK(std::count(server_cert->dns_names.begin(), server_cert->dns_names.end(), "builder." + ns + ".svc") == 1);
   CHECK(std::count(server_cert->dns_names.begin(), server_cert->dns_names.end(), node) == 1);
   CHECK(server_cert->not_after - absl::Now() > absl::Hours(24 * 360));
@@ -350,7 +350,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   auto endpoint = DiscoverBuilder(*admin, ns);
   INFO(endpoint.status());
   REQUIRE(endpoint.ok());
-  CHECK(endpoint->host == "127.0.0.13");
+  CHECK(endpoint->host == "10.11.12.13");
   CHECK(endpoint->buildkit_port == 1234);
   CHECK(endpoint->agent_port == 1233);
   CHECK(endpoint->ca_pem == ca);
@@ -364,7 +364,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
 
   // 3. The node's address changes: the server certificate is renewed, the client's is not,
   //    the Endpoints follow, and the pods roll (template checksum).
-  SetNodeAddress(*admin, node, "127.0.0.99");
+  SetNodeAddress(*admin, node, "10.11.12.99");
   const std::string client_cert = SecretField(*admin, ns, kClientSecret, "tls.crt");
   std::vector<std::string> lines;
   InstallOptions options;
@@ -392,21 +392,21 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   INFO(all);
   CHECK(all.find("Renewing the server certificate (the builder node's addresses changed)") != std::string::npos);
   CHECK(all.find("Waiting for the builder on node `" + node + "`: 0/0 ready (") != std::string::npos);
-  CHECK(all.find("Builder ready: buildkitd at 127.0.0.99:1234, kim-agent at 127.0.0.99:1233") != std::string::npos);
+  CHECK(all.find("Builder ready: buildkitd at 10.11.12.99:1234, kim-agent at 10.11.12.99:1233") != std::string::npos);
   server_cert = InspectCertificate(SecretField(*admin, ns, kServerSecret, "tls.crt"));
   REQUIRE(server_cert.ok());
-  CHECK(std::count(server_cert->ip_addresses.begin(), server_cert->ip_addresses.end(), "127.0.0.99") == 1);
-  CHECK(std::count(server_cert->ip_addresses.begin(), server_cert->ip_addresses.end(), "127.0.0.13") == 0);
+  CHECK(std::count(server_cert->ip_addresses.begin(), server_cert->ip_addresses.end(), "10.11.12.99") == 1);
+  CHECK(std::count(server_cert->ip_addresses.begin(), server_cert->ip_addresses.end(), "10.11.12.13") == 0);
   CHECK(SecretField(*admin, ns, kClientSecret, "tls.crt") == client_cert);
-  CHECK(DiscoverBuilder(*admin, ns)->host == "127.0.0.99");
+  CHECK(DiscoverBuilder(*admin, ns)->host == "10.11.12.99");
 
   // 4. info through the binary.
   auto info = Kim({"-k", kubeconfig, "-n", ns, "system", "info"});
   REQUIRE(info.exit_code == 0);
   CHECK(info.out.find("Builder node:  " + node) != std::string::npos);
   CHECK(info.out.find("Ready:         1/1") != std::string::npos);
-  CHECK(info.out.find("BuildKit:      v0.17.3 (docker.io/moby/buildkit:v0.17.3) at 127.0.0.99:1234") != std::string::npos);
-  CHECK(info.out.find("at 127.0.0.99:1233") != std::string::npos);
+  CHECK(info.out.find("BuildKit:      v0.17.3 (docker.io/moby/buildkit:v0.17.3) at 10.11.12.99:1234") != std::string::npos);
+  CHECK(info.out.find("at 10.11.12.99:1233") != std::string::npos);
   CHECK(info.out.find("Certificate:   expires ") != std::string::npos);
 
   // 4b. Discovery end to end: with --endpoint-addr 127.0.0.1 and a free agent port, a real
