@@ -506,7 +506,7 @@ TEST_CASE("install fails fast, naming --agent-image, when the agent image cannot
   auto admin = KubeAdmin();
   const std::string ns = UniqueName("kim-it-pull");
   const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "127.0.0.1", test::FreeLoopbackPort());
+  CreateNode(*admin, node, "10.11.12.17", test::FreeLoopbackPort());
   const absl::Time start = absl::Now();
   auto install = InstallInBackground(ns, node, {"--timeout", "2m", "--agent-image",
                                                 "example.com/kim-agent:missing"});
@@ -533,7 +533,7 @@ TEST_CASE("install fails fast with the reason and exit when buildkitd is in a cr
   auto admin = KubeAdmin();
   const std::string ns = UniqueName("kim-it-crash");
   const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "127.0.0.1", test::FreeLoopbackPort());
+  CreateNode(*admin, node, "10.11.12.17", test::FreeLoopbackPort());
   const absl::Time start = absl::Now();
   auto install = InstallInBackground(ns, node, {"--timeout", "2m"});
   WaitForDaemonSet(*admin, ns);

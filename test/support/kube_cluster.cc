@@ -39,8 +39,11 @@ std::string UniqueName(const std::string& prefix) {
 
 void CreateNode(kube::Client& client, const std::string& name, const std::string& ip,
                 int kubelet_port) {
-  const std::string hostname =
-      kubelet_port == 0 ? absl::StrCat(R"(,{"type":"Hostname","address":")", name, R"("})") : "";
+  // The API server dials a kubelet at the node's Hostname address first: "localhost" with a
+  // port where nothing listens is refused at once (Endpoints may not hold a loopback IP, so
+  // InternalIP cannot be it).
+  const std::string hostname = absl::StrCat(R"(,{"type":"Hostname","address":")",
+                                            kubelet_port == 0 ? name : "localhost", R"("})");
   Json node = Json::parse(absl::StrCat(
       R"({"metadata":{"name":")", name, R"(","labels":{"kubernetes.io/hostname":")", name,
       R"("}},"status":{"nodeInfo":{"containerRuntimeVersion":"containerd://1.7.21-k3s1",)",

@@ -23,9 +23,9 @@ std::shared_ptr<kube::Client> KubeAdmin();
 // A name no other test run uses: PREFIX-PID-N-MILLIS.
 std::string UniqueName(const std::string& prefix);
 
-// Creates a Node object like a k3s kubelet registers: InternalIP `ip`, a Hostname address
-// unless `kubelet_port` is set (then the API server reaches the "kubelet" at ip:kubelet_port,
-// which refuses at once when nothing listens there: logs fail fast).
+// Creates a Node object like a k3s kubelet registers: InternalIP `ip` (not loopback) and
+// Hostname `name`; with `kubelet_port`, Hostname "localhost" and that kubelet port, so that the
+// API server's log requests are refused at once when nothing listens there.
 void CreateNode(kube::Client& client, const std::string& name, const std::string& ip,
                 int kubelet_port = 0);
 
