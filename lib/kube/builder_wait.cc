@@ -70,6 +70,12 @@ NodeVerdict JudgeNode(const std::map<std::string, Json>& pods, const Json& daemo
       continue;
     }
     PodState state = ClassifyPod(pod);
+    if (state.kind == PodState::Kind::kFailed && state.container.empty()) {
+      // The whole pod ended (evicted, say): the DaemonSet controller deletes and replaces it.
+      state.kind = PodState::Kind::kWaiting;
+      absl::StrAppend(&state.message, state.message.empty() ? "" : "; ",
+                      "to be replaced by the DaemonSet controller");
+    }
     // A ready pod wins; else a stuck one; else the first waiting one.
     if (state.kind == PodState::Kind::kReady) {
       verdict.ready = true;
@@ -125,12 +131,18 @@ absl::Status Failure(Client& client, const BuilderWait& wait, const Json& pod,
   return absl::FailedPreconditionError(message);
 }
 
-std::string WaitingLine(const BuilderWait& wait, const std::vector<std::pair<std::string, std::string>>& waiting) {
+// Node name and what it waits for, for each node that is not ready.
+using Waiting = std::vector<std::pair<std::string, std::string>>;
+
+// "the builder on node `N`: STATE" (or every node's, when there are several).
+std::string WaitingLine(const BuilderWait& wait, const Waiting& waiting) {
   if (waiting.size() == 1) {
     return absl::StrCat("the builder on node `", waiting[0].first, "`: ", waiting[0].second);
   }
   std::vector<std::string> parts;
-  for (const auto& [node, what] : waiting) parts.push_back(absl::StrCat("node `", node, "`: ", what));
+  for (const auto& [node, what] : waiting) {
+    parts.push_back(absl::StrCat("node `", node, "`: ", what));
+  }
   return absl::StrCat("the builder (", wait.nodes.size() - waiting.size(), "/", wait.nodes.size(),
                       " nodes ready): ", absl::StrJoin(parts, "; "));
 }
@@ -173,7 +185,7 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
   std::string last_line = "the builder's pods to be listed";
   // Judges the pods as they stand; true (with `result` set) when the wait is over.
   auto judge = [&]() -> bool {
-    std::vector<std::pair<std::string, std::string>> waiting;
+    Waiting waiting;
     for (const std::string& node : wait.nodes) {
       NodeVerdict verdict = JudgeNode(pods, wait.daemonset, node);
       if (verdict.pod != nullptr && verdict.state.kind == PodState::Kind::kFailed) {
@@ -216,7 +228,7 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
     if (absl::IsFailedPrecondition(watched)) continue;  // 410 Gone: list again
     // The watch itself broke (a proxy, a dropped connection): list again every second.
     LogDebug(0, absl::StrCat("watch of the builder's pods failed, polling: ", watched.message()));
-    absl::SleepFor(std::min(absl::Seconds(1), std::max(absl::ZeroDuration(), wait.deadline - absl::Now())));
+    absl::SleepFor(std::clamp(wait.deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1)));
   }
   return Timeout(wait, last_line);
 }

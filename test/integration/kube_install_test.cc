@@ -501,99 +501,108 @@ void RemoveNamespaceAndNode(Client& client, const std::string& ns, const std::st
 const ContainerReport kInitDone{.name = "rshared-mounts",
                                 .state = R"({"terminated":{"exitCode":0,"reason":"Completed"}})"};
 
+// An install (`kim system install FLAGS`, in the background) whose builder pod, once the
+// DaemonSet exists, reports the given container statuses (playing DaemonSet controller and
+// kubelet); what it printed, its pod and how long it took.
+struct ReportedInstall {
+  std::string ns, node;
+  Json pod;
+  test::ProcessOutput out;
+  absl::Duration took;
+};
+ReportedInstall InstallWhilePodReports(const std::string& prefix, std::vector<std::string> flags,
+                                       const std::string& phase,
+                                       const std::vector<ContainerReport>& containers) {
+  auto admin = KubeAdmin();
+  ReportedInstall run{.ns = UniqueName(prefix), .node = UniqueName("kim-node")};
+  // The "kubelet" refuses log requests at once (there is none).
+  CreateNode(*admin, run.node, "10.11.12.17", test::FreeLoopbackPort());
+  const absl::Time start = absl::Now();
+  auto install = InstallInBackground(run.ns, run.node, std::move(flags));
+  WaitForDaemonSet(*admin, run.ns);
+  run.pod = CreateBuilderPod(*admin, run.ns, run.node);
+  SetPodStatus(*admin, run.pod, phase, {kInitDone}, containers);
+  run.out = install.get();
+  run.took = absl::Now() - start;
+  return run;
+}
+
 TEST_CASE("install fails fast, naming --agent-image, when the agent image cannot be pulled",
           "[kube][install][wait]") {
-  auto admin = KubeAdmin();
-  const std::string ns = UniqueName("kim-it-pull");
-  const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "10.11.12.17", test::FreeLoopbackPort());
-  const absl::Time start = absl::Now();
-  auto install = InstallInBackground(ns, node, {"--timeout", "2m", "--agent-image",
-                                                "example.com/kim-agent:missing"});
-  WaitForDaemonSet(*admin, ns);
-  const Json pod = CreateBuilderPod(*admin, ns, node);
-  SetPodStatus(*admin, pod, "Pending", {kInitDone},
-               {{.name = "buildkitd", .ready = true},
-                {.name = "agent",
-                 .state = R"({"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"example.com/kim-agent:missing\""}})"}});
-  const auto out = install.get();
-  INFO("stderr: " << out.err);
-  CHECK(out.exit_code == 1);
-  CHECK(absl::Now() - start < absl::Seconds(20));  // not the 2m timeout
-  CHECK(out.err.find(absl::StrCat(
-            "Error: builder pod ", ns, "/", JsonString(pod, {"metadata", "name"}),
+  const auto run = InstallWhilePodReports(
+      "kim-it-pull", {"--timeout", "2m", "--agent-image", "example.com/kim-agent:missing"},
+      "Pending",
+      {{.name = "buildkitd", .ready = true},
+       {.name = "agent",
+        .state = R"({"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"example.com/kim-agent:missing\""}})"}});
+  INFO("stderr: " << run.out.err);
+  CHECK(run.out.exit_code == 1);
+  CHECK(run.took < absl::Seconds(20));  // not the 2m timeout
+  CHECK(run.out.err.find(absl::StrCat(
+            "Error: builder pod ", run.ns, "/", JsonString(run.pod, {"metadata", "name"}),
             ": container \"agent\": ImagePullBackOff: Back-off pulling image "
             "\"example.com/kim-agent:missing\" (is the image on the node or in a registry it can "
             "pull from? choose another with --agent-image)\n")) != std::string::npos);
-  RemoveNamespaceAndNode(*admin, ns, node);
+  RemoveNamespaceAndNode(*KubeAdmin(), run.ns, run.node);
 }
 
 TEST_CASE("install fails fast with the reason and exit when buildkitd is in a crash loop",
           "[kube][install][wait]") {
-  auto admin = KubeAdmin();
-  const std::string ns = UniqueName("kim-it-crash");
-  const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "10.11.12.17", test::FreeLoopbackPort());
-  const absl::Time start = absl::Now();
-  auto install = InstallInBackground(ns, node, {"--timeout", "2m"});
-  WaitForDaemonSet(*admin, ns);
-  const Json pod = CreateBuilderPod(*admin, ns, node);
-  SetPodStatus(*admin, pod, "Running", {kInitDone},
-               {{.name = "buildkitd",
-                 .restarts = 3,
-                 .state = R"({"waiting":{"reason":"CrashLoopBackOff","message":"back-off 40s restarting failed container=buildkitd"}})",
-                 .last_state = R"({"terminated":{"exitCode":1,"reason":"Error"}})"},
-                {.name = "agent", .ready = true}});
-  const auto out = install.get();
-  INFO("stderr: " << out.err);
-  CHECK(out.exit_code == 1);
-  CHECK(absl::Now() - start < absl::Seconds(20));
-  CHECK(out.err.find(absl::StrCat(
-            "Error: builder pod ", ns, "/", JsonString(pod, {"metadata", "name"}),
+  const auto run = InstallWhilePodReports(
+      "kim-it-crash", {"--timeout", "2m"}, "Running",
+      {{.name = "buildkitd",
+        .restarts = 3,
+        .state = R"({"waiting":{"reason":"CrashLoopBackOff","message":"back-off 40s restarting failed container=buildkitd"}})",
+        .last_state = R"({"terminated":{"exitCode":1,"reason":"Error"}})"},
+       {.name = "agent", .ready = true}});
+  INFO("stderr: " << run.out.err);
+  CHECK(run.out.exit_code == 1);
+  CHECK(run.took < absl::Seconds(20));
+  CHECK(run.out.err.find(absl::StrCat(
+            "Error: builder pod ", run.ns, "/", JsonString(run.pod, {"metadata", "name"}),
             ": container \"buildkitd\": CrashLoopBackOff: back-off 40s restarting failed "
             "container=buildkitd; restarted 3 times, last run exited with code 1\n")) !=
         std::string::npos);
   // There is no kubelet to give the logs: said briefly, and the install still fails on the
   // pod's state, not on the logs.
-  CHECK(out.err.find("(no logs of container \"buildkitd\" (previous run): ") != std::string::npos);
-  CHECK(out.err.find("--buildkit-image") == std::string::npos);
-  RemoveNamespaceAndNode(*admin, ns, node);
+  CHECK(run.out.err.find("(no logs of container \"buildkitd\" (previous run): ") != std::string::npos);
+  CHECK(run.out.err.find("--buildkit-image") == std::string::npos);
+  RemoveNamespaceAndNode(*KubeAdmin(), run.ns, run.node);
 }
 
 TEST_CASE("install gives up at --timeout naming what it waited for and the pod's state",
           "[kube][install][wait]") {
-  auto admin = KubeAdmin();
-  const std::string ns = UniqueName("kim-it-slow");
+  const auto run = InstallWhilePodReports(
+      "kim-it-slow", {"--timeout", "5s"}, "Pending",
+      {{.name = "buildkitd", .state = R"({"waiting":{"reason":"ContainerCreating"}})"},
+       {.name = "agent", .state = R"({"waiting":{"reason":"ContainerCreating"}})"}});
+  INFO("stderr: " << run.out.err);
+  CHECK(run.out.exit_code == 1);
+  CHECK(run.took >= absl::Seconds(5));
+  CHECK(run.took < absl::Seconds(15));
+  CHECK(run.out.err.find(absl::StrCat(
+            "Error: timed out after 5s waiting for the builder on node `", run.node, "`: pod ",
+            JsonString(run.pod, {"metadata", "name"}),
+            ": container \"buildkitd\": ContainerCreating (kubectl -n ", run.ns,
+            " describe daemonset,pods -l ")) != std::string::npos);
+  RemoveNamespaceAndNode(*KubeAdmin(), run.ns, run.node);
+}
+
+// A fresh node and `kim system install --no-wait` for it in a fresh namespace; {ns, node}.
+std::pair<std::string, std::string> InstallWithoutWaiting(const std::string& prefix) {
+  const std::string ns = UniqueName(prefix);
   const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "10.11.12.14");
-  const absl::Time start = absl::Now();
-  auto install = InstallInBackground(ns, node, {"--timeout", "5s"});
-  WaitForDaemonSet(*admin, ns);
-  const Json pod = CreateBuilderPod(*admin, ns, node);
-  SetPodStatus(*admin, pod, "Pending", {kInitDone},
-               {{.name = "buildkitd", .state = R"({"waiting":{"reason":"ContainerCreating"}})"},
-                {.name = "agent", .state = R"({"waiting":{"reason":"ContainerCreating"}})"}});
-  const auto out = install.get();
-  INFO("stderr: " << out.err);
-  CHECK(out.exit_code == 1);
-  CHECK(absl::Now() - start >= absl::Seconds(5));
-  CHECK(absl::Now() - start < absl::Seconds(15));
-  CHECK(out.err.find(absl::StrCat(
-            "Error: timed out after 5s waiting for the builder on node `", node, "`: pod ",
-            JsonString(pod, {"metadata", "name"}), ": container \"buildkitd\": ContainerCreating (kubectl -n ",
-            ns, " describe daemonset,pods -l ")) != std::string::npos);
-  RemoveNamespaceAndNode(*admin, ns, node);
+  CreateNode(*KubeAdmin(), node, "10.11.12.15");
+  REQUIRE(Kim({"-k", PeerEnv("KIM_TEST_KUBECONFIG"), "-n", ns, "system", "install", "--no-wait",
+               "--selector", "kubernetes.io/hostname=" + node}).exit_code == 0);
+  return {ns, node};
 }
 
 TEST_CASE("uninstall removes the node label first and names what holds the namespace at --timeout",
           "[kube][uninstall]") {
   auto admin = KubeAdmin();
   const std::string kubeconfig = PeerEnv("KIM_TEST_KUBECONFIG");
-  const std::string ns = UniqueName("kim-it-stuck");
-  const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "10.11.12.15");
-  REQUIRE(Kim({"-k", kubeconfig, "-n", ns, "system", "install", "--no-wait", "--selector",
-               "kubernetes.io/hostname=" + node}).exit_code == 0);
+  const auto [ns, node] = InstallWithoutWaiting("kim-it-stuck");
   // Something in the namespace, and a finalizer nobody removes (no controller manager runs,
   // so its "kubernetes" finalizer stays too).
   REQUIRE(admin->Create(kube::Resource{"", "v1", "configmaps", "ConfigMap", true}, ns,
@@ -621,11 +630,7 @@ TEST_CASE("uninstall removes the node label first and names what holds the names
 TEST_CASE("uninstall --no-wait deletes and returns at once", "[kube][uninstall]") {
   auto admin = KubeAdmin();
   const std::string kubeconfig = PeerEnv("KIM_TEST_KUBECONFIG");
-  const std::string ns = UniqueName("kim-it-nowait");
-  const std::string node = UniqueName("kim-node");
-  CreateNode(*admin, node, "10.11.12.16");
-  REQUIRE(Kim({"-k", kubeconfig, "-n", ns, "system", "install", "--no-wait", "--selector",
-               "kubernetes.io/hostname=" + node}).exit_code == 0);
+  const auto [ns, node] = InstallWithoutWaiting("kim-it-nowait");
   // Without --no-wait this would wait the whole 5m default: nothing finalizes the namespace.
   const auto out = Kim({"-k", kubeconfig, "-n", ns, "system", "uninstall", "--no-wait"});
   CHECK(out.exit_code == 0);
