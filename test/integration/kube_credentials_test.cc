@@ -9,7 +9,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "kim/credentials.h"
 #include "lib/build/buildkit_client.h"
 #include "lib/connect/connect_kube.h"
@@ -25,6 +24,7 @@ namespace kim {
 namespace {
 
 using kube::Json;
+using test::Kim;
 using test::PeerEnv;
 
 // Points DOCKER_CONFIG at a fresh, empty directory for the scope.
@@ -44,16 +44,6 @@ std::string Password() { return PeerEnv("KIM_TEST_REGISTRY_PASSWORD"); }
 void DeleteNamespace(kube::Client& client, const std::string& ns) {
   (void)client.Delete(kube::kNamespaces, "", ns);
   test::ReleaseNamespace(client, ns);
-}
-
-test::ProcessOutput Kim(const std::vector<std::string>& args, const std::string& input,
-                        const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv = {KIM_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto out = test::Run(argv, input, env);
-  UNSCOPED_INFO("kim " << absl::StrJoin(args, " ") << " → " << out.exit_code << "\nstdout: "
-                       << out.out << "\nstderr: " << out.err);
-  return out;
 }
 
 TEST_CASE("the credential store merges the cluster's login under the user's Docker config",

@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "lib/kube/installer_objects.h"
 #include "lib/kube/kubeconfig.h"
@@ -30,6 +31,28 @@ std::shared_ptr<kube::Client> KubeClient(const std::string& kubeconfig) {
 }
 
 std::shared_ptr<kube::Client> KubeAdmin() { return KubeClient(PeerEnv("KIM_TEST_KUBECONFIG")); }
+
+ProcessOutput Kim(const std::vector<std::string>& args, const std::string& input,
+                  const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {KIM_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessOutput out = Run(argv, input, env);
+  UNSCOPED_INFO("kim " << absl::StrJoin(args, " ") << " → " << out.exit_code << "\nstdout: "
+                       << out.out << "\nstderr: " << out.err);
+  return out;
+}
+
+std::set<std::string> ObjectNames(kube::Client& client, const kube::Resource& resource,
+                                  const std::string& ns, const std::string& selector) {
+  auto list = client.List(resource, ns, {.label_selector = selector});
+  INFO(list.status());
+  REQUIRE(list.ok());
+  std::set<std::string> names;
+  for (const Json& item : list->at("items").as_array()) {
+    names.insert(JsonString(item, {"metadata", "name"}));
+  }
+  return names;
+}
 
 std::string UniqueName(const std::string& prefix) {
   static int counter = 0;

@@ -4,11 +4,14 @@
 #ifndef KIM_TEST_SUPPORT_KUBE_CLUSTER_H_
 #define KIM_TEST_SUPPORT_KUBE_CLUSTER_H_
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "lib/kube/client.h"
+#include "test/support/run_process.h"
 
 namespace kim::test {
 
@@ -19,6 +22,15 @@ std::shared_ptr<kube::Client> KubeClient(const std::string& kubeconfig);
 
 // A client for the peers' admin kubeconfig (KIM_TEST_KUBECONFIG).
 std::shared_ptr<kube::Client> KubeAdmin();
+
+// Runs the built kim with `args` (and `input`, extra `env`), noting the command and its output
+// for the test's report (from the test's own thread only: Catch2 is not thread-safe).
+ProcessOutput Kim(const std::vector<std::string>& args, const std::string& input = "",
+                  const std::map<std::string, std::string>& env = {});
+
+// The names of the objects of `resource` in `ns` matching the label `selector`.
+std::set<std::string> ObjectNames(kube::Client& client, const kube::Resource& resource,
+                                  const std::string& ns, const std::string& selector = "");
 
 // A name no other test run uses: PREFIX-PID-N-MILLIS.
 std::string UniqueName(const std::string& prefix);
