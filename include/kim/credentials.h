@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -152,6 +153,36 @@ class DockerConfig {
   std::map<std::string, std::string, std::less<>> cred_helpers_;
   std::string creds_store_;
   absl::Duration helper_timeout_ = kDefaultHelperTimeout;
+};
+
+// The credentials for one registry from two lookups: `user`'s (the user's Docker config and
+// credential helpers) and `cluster`'s (stored in the cluster by `kim system login`). The
+// user's win when they hold any; else the cluster's when they hold any; else `user` as it is
+// (anonymous, or the error of the user's lookup).
+absl::StatusOr<RegistryCredentials> MergeCredentials(absl::StatusOr<RegistryCredentials> user,
+                                                     absl::StatusOr<RegistryCredentials> cluster);
+
+// Registry credentials for builds and image transfers: the user's Docker config merged, per
+// registry (MergeCredentials), with the credentials stored in the cluster. Immutable, so safe
+// to share between threads.
+class CredentialStore {
+ public:
+  // The user's config is loaded (DockerConfig::Load) at every lookup; `cluster` holds the
+  // cluster's entries (none by default).
+  explicit CredentialStore(DockerConfig cluster = DockerConfig());
+
+  // A fixed user config (or the error loading it) instead of loading it at each lookup.
+  CredentialStore(absl::StatusOr<DockerConfig> user, DockerConfig cluster);
+
+  // The credentials for `registry_host` (as DockerConfig::CredentialsFor), merged.
+  absl::StatusOr<RegistryCredentials> CredentialsFor(std::string_view registry_host) const;
+
+  // The cluster's entries alone.
+  const DockerConfig& cluster() const { return cluster_; }
+
+ private:
+  std::optional<absl::StatusOr<DockerConfig>> user_;  // nullopt: load at each lookup
+  DockerConfig cluster_;
 };
 
 }  // namespace kim

@@ -36,8 +36,10 @@ struct InstallOptions {
 
 // Options for Installer::Uninstall.
 struct UninstallOptions {
-  bool force = false;  // delete the namespace even if kim did not create it
-  absl::Duration timeout = absl::Minutes(5);  // for everything to be gone
+  bool force = false;    // delete the namespace even if kim did not create it
+  bool no_wait = false;  // delete, but do not wait until the objects are gone
+  // How long to wait for everything to be gone; then fail naming what holds it.
+  absl::Duration timeout = absl::Minutes(5);
   std::function<void(std::string_view)> progress;
 };
 
@@ -47,8 +49,8 @@ struct BuilderInfo {
   std::vector<std::string> nodes;  // builder node names
   std::string buildkit_image;
   std::string agent_image;
-  int desired = 0;                 // DaemonSet status: pods that should run
-  int ready = 0;                   // and pods that are ready
+  int desired = 0;                 // builder nodes, each of which should run a builder pod
+  int ready = 0;                   // of them, those whose pod (current template) is ready
   std::string buildkit_endpoint;   // host:port
   std::string agent_endpoint;      // host:port
   std::string buildkit_version;    // the image tags as installed
@@ -77,10 +79,12 @@ class Installer {
  public:
   virtual ~Installer() = default;
 
-  // Creates (or, with force, recreates) the builder and waits until it is ready unless no_wait.
+  // Creates (or, with force, recreates) the builder and, unless no_wait, waits until its pod is
+  // ready on the builder node; fails early when the pod is stuck (image pull, crash loop...).
   virtual absl::Status Install(const InstallOptions& options) = 0;
 
-  // Removes everything Install created, node labels included, and waits until it is gone.
+  // Removes everything Install created, node labels first, and (unless no_wait) waits until
+  // it is gone; at the timeout fails naming what holds it.
   virtual absl::Status Uninstall(const UninstallOptions& options) = 0;
 
   // Describes the installed builder; NotFound when none is installed.

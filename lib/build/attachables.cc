@@ -337,14 +337,14 @@ absl::Status ReceiveOutput(SessionCall& call, const std::map<int, FileSendTarget
   return absl::OkStatus();
 }
 
-// Auth.Credentials from the Docker config; anonymous (an empty answer) when there are none.
-absl::Status Credentials(const moby::filesync::v1::CredentialsRequest& request,
+// Auth.Credentials from `store`; anonymous (an empty answer) when there are none or the
+// lookup fails, like buildctl with no usable config.
+absl::Status Credentials(const CredentialStore& store,
+                         const moby::filesync::v1::CredentialsRequest& request,
                          moby::filesync::v1::CredentialsResponse* response) {
-  auto config = DockerConfig::Load();
-  if (!config.ok()) return absl::OkStatus();  // anonymous, like buildctl with no config
   std::string host = request.host();
   if (host == "registry-1.docker.io") host = "docker.io";
-  auto credentials = config->CredentialsFor(host);
+  auto credentials = store.CredentialsFor(host);
   if (!credentials.ok()) return absl::OkStatus();
   if (!credentials->identity_token.empty()) {
     response->set_secret(credentials->identity_token);
@@ -504,7 +504,8 @@ std::vector<SessionMethod> FileSendMethods(std::map<int, FileSendTarget> targets
            }}};
 }
 
-std::vector<SessionMethod> AuthMethods() {
+std::vector<SessionMethod> AuthMethods(std::shared_ptr<const CredentialStore> credentials) {
+  if (credentials == nullptr) credentials = std::make_shared<const CredentialStore>();
   using moby::filesync::v1::CredentialsRequest;
   using moby::filesync::v1::CredentialsResponse;
   auto unimplemented = [](const char* name) {
@@ -514,8 +515,9 @@ std::vector<SessionMethod> AuthMethods() {
   };
   return {Unary<CredentialsRequest, CredentialsResponse>(
               "/moby.filesync.v1.Auth/Credentials",
-              [](SessionCall&, const CredentialsRequest& request, CredentialsResponse* response) {
-                return Credentials(request, response);
+              [credentials](SessionCall&, const CredentialsRequest& request,
+                            CredentialsResponse* response) {
+                return Credentials(*credentials, request, response);
               }),
           unimplemented("FetchToken"), unimplemented("GetTokenAuthority"),
           unimplemented("VerifyTokenAuthority")};

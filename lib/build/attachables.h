@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "kim/build_service.h"
+#include "kim/credentials.h"
 #include "lib/build/session_server.h"
 #include "lib/build/ssh_keyring.h"
 
@@ -29,8 +30,9 @@ struct FileSendTarget {
 // Exporter output, by exporter id (the exporter's index in the solve request).
 std::vector<SessionMethod> FileSendMethods(std::map<int, FileSendTarget> targets);
 
-// Registry credentials for the daemon, looked up in the Docker config on each request.
-std::vector<SessionMethod> AuthMethods();
+// Registry credentials for the daemon, looked up in `credentials` on each request (null: the
+// user's Docker config); anonymous when there are none or the lookup fails.
+std::vector<SessionMethod> AuthMethods(std::shared_ptr<const CredentialStore> credentials);
 
 // `--secret` values, read when the daemon asks for them.
 std::vector<SessionMethod> SecretsMethods(std::vector<BuildSecret> secrets);

@@ -88,9 +88,11 @@ std::string Absolute(const std::string& path) {
 class BuildKitService final : public BuildService {
  public:
   BuildKitService(std::string address, std::string unreachable_hint,
+                  std::shared_ptr<const CredentialStore> credentials,
                   std::shared_ptr<grpc::Channel> channel)
       : address_(std::move(address)),
         unreachable_hint_(std::move(unreachable_hint)),
+        credentials_(std::move(credentials)),
         channel_(std::move(channel)),
         control_(moby::buildkit::v1::Control::NewStub(channel_)) {}
 
@@ -174,7 +176,7 @@ class BuildKitService final : public BuildService {
     }
     if (!local_dirs.empty()) add(FileSyncMethods(std::move(local_dirs)));
     add(HealthMethods());
-    add(AuthMethods());
+    add(AuthMethods(credentials_));
     if (!options.secrets.empty()) add(SecretsMethods(options.secrets));
     if (!options.ssh.empty()) {
       // Like buildx: no path = $SSH_AUTH_SOCK; one socket = that agent; otherwise key files.
@@ -364,6 +366,7 @@ class BuildKitService final : public BuildService {
  private:
   const std::string address_;
   const std::string unreachable_hint_;
+  const std::shared_ptr<const CredentialStore> credentials_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<moby::buildkit::v1::Control::Stub> control_;
   std::mutex mu_;
@@ -610,7 +613,8 @@ absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitO
     credentials = grpc::InsecureChannelCredentials();
   }
   auto channel = grpc::CreateCustomChannel(target, credentials, args);
-  return std::unique_ptr<BuildService>(new BuildKitService(options.address, options.unreachable_hint, channel));
+  return std::unique_ptr<BuildService>(
+      new BuildKitService(options.address, options.unreachable_hint, options.credentials, channel));
 }
 
 }  // namespace kim::build

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "kim/build_service.h"
+#include "kim/credentials.h"
 
 namespace kim::build {
 
@@ -22,6 +23,9 @@ struct BuildKitOptions {
   std::string server_name;
   // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
   std::string unreachable_hint;
+  // Answers the daemon's registry credential requests (FROM, --push, cache import/export);
+  // null = the user's Docker config alone.
+  std::shared_ptr<const CredentialStore> credentials;
 };
 
 // Returns a BuildService for the daemon (the connection is made lazily; an unreachable daemon

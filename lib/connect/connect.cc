@@ -31,30 +31,37 @@ absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectO
   }
   if (!options.agent_addr.empty()) return ConnectAgent(options);
   // Default: the kim-agent of the builder installed in the cluster.
-  auto builder = DiscoverBuilder(options);
-  if (!builder.ok()) return builder.status();
+  // Its pulls and pushes use the registry credentials stored in the cluster (`kim system
+  // login`) for registries the caller has none for.
+  auto found = DiscoverBuilder(options);
+  if (!found.ok()) return found.status();
+  const kube::BuilderEndpoint& builder = found->endpoint;
   return NewAgentImageService(AgentClientOptions{
-      .address = absl::StrCat(builder->host, ":", builder->agent_port),
-      .ca_pem = builder->ca_pem,
-      .cert_pem = builder->cert_pem,
-      .key_pem = builder->key_pem,
-      .unreachable_hint = UnroutableHint(builder->host)});
+      .address = absl::StrCat(builder.host, ":", builder.agent_port),
+      .ca_pem = builder.ca_pem,
+      .cert_pem = builder.cert_pem,
+      .key_pem = builder.key_pem,
+      .unreachable_hint = UnroutableHint(builder.host),
+      .cluster_credentials = std::move(found->credentials)});
 }
 
 absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectOptions& options) {
   if (!options.buildkit_addr.empty()) return ConnectBuild(options);
   // Default: the buildkitd of the builder installed in the cluster, with the client
   // certificate from its Secret (handed over as private temporary files, removed once read).
-  auto builder = DiscoverBuilder(options);
-  if (!builder.ok()) return builder.status();
-  auto files = WriteTlsFiles(*builder);
+  // The build's registry credentials are the user's merged with those stored in the cluster.
+  auto found = DiscoverBuilder(options);
+  if (!found.ok()) return found.status();
+  const kube::BuilderEndpoint& builder = found->endpoint;
+  auto files = WriteTlsFiles(builder);
   if (!files.ok()) return files.status();
   ConnectOptions direct = options;
-  direct.buildkit_addr = absl::StrCat("tcp://", builder->host, ":", builder->buildkit_port);
+  direct.buildkit_addr = absl::StrCat("tcp://", builder.host, ":", builder.buildkit_port);
   direct.tls_ca_cert = files->dir + "/ca.pem";
   direct.tls_cert = files->dir + "/cert.pem";
   direct.tls_key = files->dir + "/key.pem";
-  return ConnectBuild(direct, UnroutableHint(builder->host));
+  return ConnectBuild(direct, UnroutableHint(builder.host),
+                      std::make_shared<const CredentialStore>(std::move(found->credentials)));
 }
 
 absl::StatusOr<std::unique_ptr<Installer>> NewInstaller(const ConnectOptions& options) {

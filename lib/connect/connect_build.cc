@@ -6,8 +6,9 @@
 
 namespace kim {
 
-absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(const ConnectOptions& options,
-                                                           const std::string& unreachable_hint) {
+absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(
+    const ConnectOptions& options, const std::string& unreachable_hint,
+    std::shared_ptr<const CredentialStore> credentials) {
   auto pems = ReadTlsFiles(options);
   if (!pems.ok()) return pems.status();
   build::BuildKitOptions client{.address = options.buildkit_addr};
@@ -15,6 +16,7 @@ absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(const ConnectOptions&
   client.cert_pem = pems->cert;
   client.key_pem = pems->key;
   client.unreachable_hint = unreachable_hint;
+  client.credentials = std::move(credentials);
   return build::NewBuildKitService(client);
 }
 

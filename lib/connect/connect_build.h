@@ -7,15 +7,18 @@
 
 #include "absl/status/statusor.h"
 #include "kim/connect.h"
+#include "kim/credentials.h"
 
 namespace kim {
 
 // Reads the TLS files the options name and returns a BuildService for options.buildkit_addr
 // (unix:///path, tcp://host:port). InvalidArgument names a TLS file that cannot be read or an
 // unusable address.
-// `unreachable_hint` is added to "cannot reach" errors.
-absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(const ConnectOptions& options,
-                                                           const std::string& unreachable_hint = "");
+// `unreachable_hint` is added to "cannot reach" errors; `credentials` answer the build's
+// registry logins (null: the user's Docker config alone).
+absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuild(
+    const ConnectOptions& options, const std::string& unreachable_hint = "",
+    std::shared_ptr<const CredentialStore> credentials = nullptr);
 
 }  // namespace kim
 

@@ -11,6 +11,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "kim/log.h"
+#include "lib/kube/cluster_credentials.h"
 
 namespace kim {
 
@@ -29,10 +31,21 @@ absl::StatusOr<std::shared_ptr<kube::Client>> ConnectKube(const ConnectOptions& 
   return std::shared_ptr<kube::Client>(std::move(*client));
 }
 
-absl::StatusOr<kube::BuilderEndpoint> DiscoverBuilder(const ConnectOptions& options) {
+DockerConfig ClusterCredentials(kube::Client& client, const std::string& ns) {
+  auto stored = kube::ReadClusterCredentials(client, ns);
+  if (stored.ok()) return *std::move(stored);
+  LogDebug(0, absl::StrCat("not using the registry credentials stored in the cluster: ",
+                           stored.status().message()));
+  return DockerConfig();
+}
+
+absl::StatusOr<ClusterBuilder> DiscoverBuilder(const ConnectOptions& options) {
   auto client = ConnectKube(options);
   if (!client.ok()) return client.status();
-  return kube::DiscoverBuilder(**client, options.namespace_name);
+  auto endpoint = kube::DiscoverBuilder(**client, options.namespace_name);
+  if (!endpoint.ok()) return endpoint.status();
+  return ClusterBuilder{.endpoint = *std::move(endpoint),
+                        .credentials = ClusterCredentials(**client, options.namespace_name)};
 }
 
 TlsFiles::~TlsFiles() {

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "kim/connect.h"
+#include "kim/credentials.h"
 #include "lib/kube/client.h"
 #include "lib/kube/installer.h"
 
@@ -16,8 +17,19 @@ namespace kim {
 // Loads the kubeconfig the options select (client-go rules) and returns a client for it.
 absl::StatusOr<std::shared_ptr<kube::Client>> ConnectKube(const ConnectOptions& options);
 
-// Finds the installed builder through the options' cluster and namespace.
-absl::StatusOr<kube::BuilderEndpoint> DiscoverBuilder(const ConnectOptions& options);
+// The registry credentials `kim system login` stored in namespace `ns` (for merging under the
+// user's own, see MergeCredentials). When they cannot be read (the user may not read Secrets
+// there: RBAC 403; a Secret that is not a Docker config), none, logged at debug level: the
+// user's own credentials still work.
+DockerConfig ClusterCredentials(kube::Client& client, const std::string& ns);
+
+// The installed builder, found through the options' cluster and namespace, and the registry
+// credentials stored there.
+struct ClusterBuilder {
+  kube::BuilderEndpoint endpoint;
+  DockerConfig credentials;  // ClusterCredentials()
+};
+absl::StatusOr<ClusterBuilder> DiscoverBuilder(const ConnectOptions& options);
 
 // A private temporary directory holding ca.pem, cert.pem and key.pem (mode 0600) of a
 // discovered builder, for clients that take file paths; removed with the object.

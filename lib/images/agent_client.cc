@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
+#include "kim/reference.h"
 #include "lib/images/agent_convert.h"
 
 namespace kim {
@@ -49,7 +50,7 @@ class AgentImageService final : public ImageService {
     v1::PullRequest request;
     request.set_image(image);
     request.set_platform(options.platform);
-    *request.mutable_auth() = ToProto(options.credentials);
+    *request.mutable_auth() = ToProto(CredentialsFor(image, options.credentials));
     auto context = Context(false);
     auto reader = stub_->Pull(context.get(), request);
     v1::PullResponse message;
@@ -67,7 +68,7 @@ class AgentImageService final : public ImageService {
     v1::PushRequest request;
     request.set_image(image);
     request.set_insecure(options.insecure);
-    *request.mutable_auth() = ToProto(options.credentials);
+    *request.mutable_auth() = ToProto(CredentialsFor(image, options.credentials));
     auto context = Context(false);
     auto reader = stub_->Push(context.get(), request);
     v1::PushResponse message;
@@ -130,6 +131,16 @@ class AgentImageService final : public ImageService {
   }
 
  private:
+  // The caller's credentials for `image`'s registry, or, when it gave none, the cluster's.
+  RegistryCredentials CredentialsFor(const std::string& image,
+                                     const RegistryCredentials& given) const {
+    if (!given.empty()) return given;
+    auto ref = ImageReference::ParseNormalized(image);
+    if (!ref.ok()) return given;  // the agent reports the bad name
+    auto merged = MergeCredentials(given, options_.cluster_credentials.CredentialsFor(ref->Domain()));
+    return merged.ok() ? *merged : given;
+  }
+
   std::unique_ptr<grpc::ClientContext> Context(bool with_deadline) const {
     auto context = std::make_unique<grpc::ClientContext>();
     if (with_deadline) {

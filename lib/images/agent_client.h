@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "kim/credentials.h"
 #include "kim/image_service.h"
 
 namespace kim {
@@ -23,6 +24,9 @@ struct AgentClientOptions {
   absl::Duration call_timeout = absl::Seconds(60);  // for every call but Pull and Push
   // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
   std::string unreachable_hint;
+  // Registry credentials stored in the cluster (`kim system login`): Pull and Push use them
+  // for a registry when the caller's options carry none (MergeCredentials).
+  DockerConfig cluster_credentials;
 };
 
 // Returns a client; it connects lazily, so an unreachable agent shows at the first call as

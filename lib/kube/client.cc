@@ -258,6 +258,8 @@ struct Call {
   std::string verb;
   const Resource* resource;
   std::string ns, name, subresource;
+  bool text = false;  // the answer is text (logs), returned as a JSON string
+  absl::Duration idle_timeout = absl::ZeroDuration();  // > 0: give up without a byte for so long
 };
 
 }  // namespace
@@ -275,12 +277,14 @@ absl::StatusOr<Json> Execute(Client::State& state, const Call& call) {
     }
     http::http_request request(call.method);
     request.set_request_uri(call.path);
-    request.headers().add("Accept", "application/json");
+    request.headers().add("Accept", call.text ? "*/*" : "application/json");
     request.headers().add("User-Agent", "kim");
     if (!prepared->second.empty()) request.headers().add("Authorization", prepared->second);
     if (call.body) request.set_body(call.body->serialize(), call.content_type);
     LogDebug(1, absl::StrCat("kube: ", call.method, " ", call.path));
-    auto response = SendRequest(*prepared->first, request);
+    auto response = call.idle_timeout > absl::ZeroDuration()
+                        ? SendRequest(*prepared->first, request, call.idle_timeout)
+                        : SendRequest(*prepared->first, request);
     if (!response.ok()) {
       std::string message(response.status().message());
       if (message.find("certificate verify failed") != std::string::npos ||
@@ -308,6 +312,7 @@ absl::StatusOr<Json> Execute(Client::State& state, const Call& call) {
     if (code < 200 || code >= 300) {
       return ApiError(code, body, call.verb, *call.resource, call.ns, call.name, call.subresource);
     }
+    if (call.text) return Json::string(body);
     if (body.empty()) return Json::object();
     try {
       return Json::parse(body);
@@ -377,6 +382,24 @@ absl::Status Client::Delete(const Resource& resource, const std::string& ns,
                                       options, "application/json", "delete", &resource, ns, name,
                                       ""});
   return result.status();
+}
+
+absl::StatusOr<std::string> Client::PodLogs(const std::string& ns, const std::string& name,
+                                            const LogOptions& options) {
+  std::string query;
+  auto add = [&query](const std::string& key, const std::string& value) {
+    absl::StrAppend(&query, query.empty() ? "?" : "&", key, "=", web::uri::encode_data_string(value));
+  };
+  if (!options.container.empty()) add("container", options.container);
+  if (options.tail_lines > 0) add("tailLines", std::to_string(options.tail_lines));
+  if (options.previous) add("previous", "true");
+  Call call{http::methods::GET, ObjectPath(kPods, ns, name, "log") + query, {}, {}, "get",
+            &kPods, ns, name, "log"};
+  call.text = true;
+  call.idle_timeout = options.timeout;
+  auto text = Execute(*state_, call);
+  if (!text.ok()) return text.status();
+  return text->as_string();
 }
 
 absl::StatusOr<Json> Client::CreateOrUpdate(const Resource& resource, const std::string& ns,

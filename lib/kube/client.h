@@ -48,6 +48,16 @@ struct ListOptions {
 
 enum class Propagation { kBackground, kForeground, kOrphan };
 
+// Options for Client::PodLogs.
+struct LogOptions {
+  std::string container;       // empty = the pod's only container
+  int tail_lines = 20;         // the last this many lines; 0 = all
+  bool previous = false;       // of the container's previous (ended) instance
+  // The API server asks the node's kubelet, which may not answer: give up after this long
+  // without a byte.
+  absl::Duration timeout = absl::Seconds(10);
+};
+
 struct WatchEvent {
   std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
   Json object;
@@ -93,6 +103,12 @@ class Client {
   absl::Status Delete(const Resource& resource, const std::string& ns, const std::string& name,
                       Propagation propagation = Propagation::kBackground,
                       const std::string& uid = "");
+
+  // The log text of a container of pod `name` (GET .../pods/NAME/log): whatever the kubelet
+  // has, up to options.tail_lines lines. Errors as for Get; Unavailable when the kubelet does
+  // not answer within options.timeout.
+  absl::StatusOr<std::string> PodLogs(const std::string& ns, const std::string& name,
+                                      const LogOptions& options);
 
   // Create-or-update with retry on conflict: reads the object (nullopt when missing), lets
   // `mutate` change it (or build it), then creates it, or updates it when mutate returned true

@@ -10,8 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "kim/version.h"
+#include "lib/kube/builder_wait.h"
+#include "lib/kube/cluster_credentials.h"
+#include "lib/kube/deletion.h"
 #include "lib/kube/installer_objects.h"
+#include "lib/kube/object_helpers.h"
 #include "lib/kube/pki.h"
+#include "lib/kube/uninstall.h"
 
 namespace kim::kube {
 namespace {
@@ -19,29 +24,6 @@ namespace {
 constexpr absl::Duration kRenewBefore = absl::Hours(24 * 30);
 constexpr absl::Duration kCaValidity = absl::Hours(24 * 3650);
 constexpr absl::Duration kLeafValidity = absl::Hours(24 * 365);
-
-using Progress = std::function<void(std::string_view)>;
-
-void Say(const Progress& progress, const std::string& line) {
-  if (progress) progress(line);
-}
-
-std::string DecodedField(const Json& secret, const char* key) {
-  std::string decoded;
-  absl::Base64Unescape(JsonString(secret, {"data", key}), &decoded);
-  return decoded;
-}
-
-std::string Label(const Json& object, const std::string& key) {
-  const Json* labels = JsonAt(object, {"metadata", "labels"});
-  if (labels == nullptr || !labels->is_object() || !labels->has_field(key)) return "";
-  const Json& value = labels->at(key);
-  return value.is_string() ? value.as_string() : "";
-}
-
-absl::Status IgnoreNotFound(absl::Status status) {
-  return absl::IsNotFound(status) ? absl::OkStatus() : status;
-}
 
 // The node chosen for the builder.
 struct BuilderNode {
@@ -98,10 +80,17 @@ class KubeInstaller : public Installer {
     return status;
   }
 
-  absl::Status Uninstall(const UninstallOptions& options) override;
+  absl::Status Uninstall(const UninstallOptions& options) override {
+    return UninstallBuilder(*client_, ns_, options);
+  }
   absl::StatusOr<BuilderInfo> Info() override;
-  absl::Status Login(const LoginOptions& options) override;
-  absl::Status Logout(const std::string& server) override;
+  absl::Status Login(const LoginOptions& options) override {
+    if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
+    return StoreClusterLogin(*client_, ns_, options);
+  }
+  absl::Status Logout(const std::string& server) override {
+    return EraseClusterLogin(*client_, ns_, server);
+  }
 
  private:
   absl::Status DoInstall(const InstallOptions& options);
@@ -113,8 +102,6 @@ class KubeInstaller : public Installer {
   absl::StatusOr<bool> Ensure(const Resource& resource, Json desired);
   // Loads or (re)generates the PKI; returns the server certificate's checksum.
   absl::StatusOr<std::string> EnsurePki(const BuilderNode& node, const InstallOptions& options);
-  absl::Status WaitGone(const Resource& resource, const std::string& ns, const std::string& name,
-                        absl::Time deadline, const Progress& progress);
   absl::Status WaitReady(const BuilderNode& node, const InstallOptions& options,
                          absl::Time deadline);
 
@@ -157,9 +144,7 @@ absl::Status KubeInstaller::LabelNodes(const BuilderNode& node, const Progress& 
       has_label = Label(item, kBuilderNodeLabel) == "true";
       continue;
     }
-    Say(progress, absl::StrCat("Removing node-role `builder` from node `", name, "`"));
-    Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":null}}})"));
-    if (auto s = client_->MergePatch(kNodes, "", name, patch); !s.ok()) return s.status();
+    if (absl::Status s = RemoveBuilderRole(*client_, name, progress); !s.ok()) return s;
   }
   if (has_label) return absl::OkStatus();
   Say(progress, absl::StrCat("Applying node-role `builder` to node `", node.name, "`"));
@@ -328,50 +313,16 @@ absl::StatusOr<std::string> KubeInstaller::EnsurePki(const BuilderNode& node,
   return HashJson(Json::string(server.cert_pem)).substr(0, 16);
 }
 
-absl::Status KubeInstaller::WaitGone(const Resource& resource, const std::string& ns,
-                                     const std::string& name, absl::Time deadline,
-                                     const Progress& progress) {
-  auto gone = client_->WaitFor(resource, ns, name, deadline, [&](const std::optional<Json>& object) {
-    if (object) {
-      Say(progress, absl::StrCat("Waiting for ", resource.plural, " \"", name, "\" to be deleted"));
-    }
-    return !object.has_value();
-  });
-  if (absl::IsDeadlineExceeded(gone.status())) {
-    return absl::DeadlineExceededError(absl::StrCat("timed out waiting for ", resource.plural, " \"",
-                                                    name, "\" to be deleted"));
-  }
-  return gone.status();
-}
-
 absl::Status KubeInstaller::WaitReady(const BuilderNode& node, const InstallOptions& options,
                                       absl::Time deadline) {
-  const absl::Time start = absl::Now();
-  std::string last;
-  auto ready = client_->WaitFor(
-      kDaemonSets, ns_, kBuilderName, deadline, [&](const std::optional<Json>& ds) {
-        if (!ds) return false;
-        const int64_t desired = JsonInt(*ds, {"status", "desiredNumberScheduled"});
-        const int64_t number_ready = JsonInt(*ds, {"status", "numberReady"});
-        const int64_t updated = JsonInt(*ds, {"status", "updatedNumberScheduled"});
-        const bool observed =
-            JsonInt(*ds, {"status", "observedGeneration"}) >= JsonInt(*ds, {"metadata", "generation"});
-        const bool done = observed && desired > 0 && number_ready >= desired && updated >= desired;
-        const std::string line = absl::StrCat("Waiting for the builder on node `", node.name, "`: ",
-                                              number_ready, "/", desired, " ready");
-        if (line != last && !done) {
-          Say(options.progress, absl::StrCat(line, " (", absl::ToInt64Seconds(absl::Now() - start), "s", ")"));
-          last = line;
-        }
-        return done;
-      });
-  if (absl::IsDeadlineExceeded(ready.status())) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "timed out after ", absl::FormatDuration(options.timeout),
-        " waiting for the builder to become ready on node \"", node.name,
-        "\" (kubectl -n ", ns_, " describe daemonset builder; or install with --no-wait)"));
-  }
-  return ready.status();
+  auto daemonset = client_->Get(kDaemonSets, ns_, kBuilderName);
+  if (!daemonset.ok()) return daemonset.status();
+  return WaitForBuilderPods(*client_, {.namespace_name = ns_,
+                                       .daemonset = *daemonset,
+                                       .nodes = {node.name},
+                                       .deadline = deadline,
+                                       .timeout = options.timeout,
+                                       .progress = options.progress});
 }
 
 absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
@@ -421,9 +372,9 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
       if (!s.ok()) return s;
     }
     for (const auto& [resource, name] : objects) {
-      if (absl::Status s = WaitGone(*resource, ns_, name, deadline, options.progress); !s.ok()) {
-        return s;
-      }
+      absl::Status s =
+          WaitDeleted(*client_, *resource, ns_, name, deadline, options.timeout, options.progress);
+      if (!s.ok()) return s;
     }
   }
 
@@ -445,51 +396,6 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
   const std::string host = options.endpoint_addr.empty() ? node->address : options.endpoint_addr;
   Say(options.progress, absl::StrCat("Builder ready: buildkitd at ", host, ":", spec.buildkit_port,
                                      ", kim-agent at ", host, ":", spec.agent_port));
-  return absl::OkStatus();
-}
-
-absl::Status KubeInstaller::Uninstall(const UninstallOptions& options) {
-  const absl::Time deadline = absl::Now() + options.timeout;
-  auto ns = client_->Get(kNamespaces, "", ns_);
-  if (!ns.ok() && !absl::IsNotFound(ns.status())) return ns.status();
-  if (ns.ok()) {
-    std::vector<std::pair<const Resource*, std::string>> objects = {
-        {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
-        {&kServiceAccounts, kBuilderName}};
-    auto secrets = client_->List(kSecrets, ns_, {.label_selector = absl::StrCat(kManagedByLabel, "=kim")});
-    if (!secrets.ok()) return secrets.status();
-    for (const Json& secret : secrets->at("items").as_array()) {
-      objects.push_back({&kSecrets, JsonString(secret, {"metadata", "name"})});
-    }
-    Say(options.progress, absl::StrCat("Deleting the builder from namespace `", ns_, "`"));
-    for (const auto& [resource, name] : objects) {
-      if (absl::Status s = IgnoreNotFound(client_->Delete(*resource, ns_, name)); !s.ok()) return s;
-    }
-    for (const auto& [resource, name] : objects) {
-      if (absl::Status s = WaitGone(*resource, ns_, name, deadline, options.progress); !s.ok()) {
-        return s;
-      }
-    }
-    if (Label(*ns, kManagedByLabel) == "kim" || options.force) {
-      Say(options.progress, absl::StrCat("Deleting namespace `", ns_, "`"));
-      absl::Status s = IgnoreNotFound(client_->Delete(kNamespaces, "", ns_));
-      if (!s.ok()) return s;
-      if (s = WaitGone(kNamespaces, "", ns_, deadline, options.progress); !s.ok()) return s;
-    } else {
-      Say(options.progress, absl::StrCat("Leaving namespace `", ns_,
-                                         "` in place: kim did not create it (--force deletes it)"));
-    }
-  } else {
-    Say(options.progress, absl::StrCat("Namespace `", ns_, "` does not exist"));
-  }
-  auto labelled = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
-  if (!labelled.ok()) return labelled.status();
-  for (const Json& item : labelled->at("items").as_array()) {
-    const std::string name = JsonString(item, {"metadata", "name"});
-    Say(options.progress, absl::StrCat("Removing node-role `builder` from node `", name, "`"));
-    Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":null}}})"));
-    if (auto s = client_->MergePatch(kNodes, "", name, patch); !s.ok()) return s.status();
-  }
   return absl::OkStatus();
 }
 
@@ -521,13 +427,16 @@ absl::StatusOr<BuilderInfo> KubeInstaller::Info() {
   info.agent_image = ImageOf(*ds, "agent");
   info.buildkit_version = TagOf(info.buildkit_image);
   info.agent_version = TagOf(info.agent_image);
-  info.desired = static_cast<int>(JsonInt(*ds, {"status", "desiredNumberScheduled"}));
-  info.ready = static_cast<int>(JsonInt(*ds, {"status", "numberReady"}));
   auto nodes = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
   if (!nodes.ok()) return nodes.status();
   for (const Json& item : nodes->at("items").as_array()) {
     info.nodes.push_back(JsonString(item, {"metadata", "name"}));
   }
+  // Readiness as the pods tell it (the DaemonSet's status is only as fresh as its controller).
+  auto pods = client_->List(kPods, ns_, {.label_selector = kBuilderPodSelector});
+  if (!pods.ok()) return pods.status();
+  info.desired = static_cast<int>(info.nodes.size());
+  info.ready = ReadyBuilderNodes(*pods, *ds, info.nodes);
   auto endpoint = DiscoverBuilder(*client_, ns_);
   if (endpoint.ok()) {
     info.buildkit_endpoint = absl::StrCat(endpoint->host, ":", endpoint->buildkit_port);
@@ -541,145 +450,11 @@ absl::StatusOr<BuilderInfo> KubeInstaller::Info() {
   return info;
 }
 
-absl::Status KubeInstaller::Login(const LoginOptions& options) {
-  if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
-  const std::string key = RegistryKey(options.server);
-  auto stored = client_->CreateOrUpdate(
-      kSecrets, ns_, kDockerConfigSecret, [&](std::optional<Json>& secret) -> absl::StatusOr<bool> {
-        Json config = Json::object();
-        if (!secret) {
-          secret = Json::parse(absl::StrCat(R"({"metadata":{"name":")", kDockerConfigSecret,
-                                            R"(","labels":{")", kManagedByLabel, R"(":"kim"}},)",
-                                            R"("type":"kubernetes.io/dockerconfigjson","data":{}})"));
-        } else {
-          const std::string type = JsonString(*secret, {"type"});
-          if (type != "kubernetes.io/dockerconfigjson") {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "secret \"", kDockerConfigSecret, "\" in namespace \"", ns_, "\" has type \"", type,
-                "\", not kubernetes.io/dockerconfigjson; delete it first"));
-          }
-          const std::string text = DecodedField(*secret, ".dockerconfigjson");
-          try {
-            if (!text.empty()) config = Json::parse(text);
-          } catch (const std::exception&) {
-            config = Json::object();  // unreadable: replaced by a fresh one
-          }
-        }
-        if (!config.is_object()) config = Json::object();
-        if (!config.has_field("auths") || !config.at("auths").is_object()) {
-          config["auths"] = Json::object();
-        }
-        Json entry = Json::object();
-        entry["username"] = Json::string(options.username);
-        entry["password"] = Json::string(options.password);
-        entry["auth"] = Json::string(absl::Base64Escape(options.username + ":" + options.password));
-        config["auths"][key] = entry;
-        if (!secret->has_field("data") || !secret->at("data").is_object()) (*secret)["data"] = Json::object();
-        (*secret)["data"][".dockerconfigjson"] = Json::string(absl::Base64Escape(config.serialize()));
-        return true;
-      });
-  return stored.status();
-}
-
-absl::Status KubeInstaller::Logout(const std::string& server) {
-  const std::string key = RegistryKey(server);
-  bool empty = false;
-  auto stored = client_->CreateOrUpdate(
-      kSecrets, ns_, kDockerConfigSecret, [&](std::optional<Json>& secret) -> absl::StatusOr<bool> {
-        const std::string text = secret ? DecodedField(*secret, ".dockerconfigjson") : "";
-        Json config;
-        try {
-          config = text.empty() ? Json::object() : Json::parse(text);
-        } catch (const std::exception&) {
-          config = Json::object();
-        }
-        const Json* auths = JsonAt(config, {"auths"});
-        if (!secret || auths == nullptr || !auths->is_object() || !auths->has_field(key)) {
-          return absl::NotFoundError(absl::StrCat("not logged in to ", key));
-        }
-        config["auths"].erase(key);
-        empty = config["auths"].size() == 0;
-        (*secret)["data"][".dockerconfigjson"] = Json::string(absl::Base64Escape(config.serialize()));
-        return true;
-      });
-  if (!stored.ok()) return stored.status();
-  if (empty) return IgnoreNotFound(client_->Delete(kSecrets, ns_, kDockerConfigSecret));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::unique_ptr<Installer> NewKubeInstaller(std::shared_ptr<Client> client,
                                             std::string namespace_name) {
   return std::make_unique<KubeInstaller>(std::move(client), std::move(namespace_name));
-}
-
-absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::string& ns) {
-  auto service = client.Get(kServices, ns, kBuilderName);
-  if (absl::IsNotFound(service.status())) {
-    return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns,
-                                            "\": run \"kim system install\""));
-  }
-  if (!service.ok()) return service.status();
-  BuilderEndpoint endpoint;
-  endpoint.server_name = absl::StrCat(kBuilderName, ".", ns, ".svc");
-  const Json* ports = JsonAt(*service, {"spec", "ports"});
-  if (ports != nullptr && ports->is_array()) {
-    for (const Json& port : ports->as_array()) {
-      const std::string name = JsonString(port, {"name"});
-      if (name == kBuildkitPortName) endpoint.buildkit_port = static_cast<int>(JsonInt(port, {"port"}));
-      if (name == kAgentPortName) endpoint.agent_port = static_cast<int>(JsonInt(port, {"port"}));
-    }
-  }
-  auto endpoints = client.Get(kEndpoints, ns, kBuilderName);
-  if (!endpoints.ok() && !absl::IsNotFound(endpoints.status())) return endpoints.status();
-  if (endpoints.ok()) {
-    const Json* subsets = JsonAt(*endpoints, {"subsets"});
-    if (subsets != nullptr && subsets->is_array()) {
-      for (const Json& subset : subsets->as_array()) {
-        const Json* addresses = JsonAt(subset, {"addresses"});
-        if (addresses == nullptr || !addresses->is_array() || addresses->size() == 0) continue;
-        endpoint.host = JsonString(addresses->at(0), {"ip"});
-        const Json* subset_ports = JsonAt(subset, {"ports"});
-        if (subset_ports != nullptr && subset_ports->is_array()) {
-          for (const Json& port : subset_ports->as_array()) {
-            const std::string name = JsonString(port, {"name"});
-            const int number = static_cast<int>(JsonInt(port, {"port"}));
-            if (name == kBuildkitPortName) endpoint.buildkit_port = number;
-            if (name == kAgentPortName) endpoint.agent_port = number;
-          }
-        }
-        break;
-      }
-    }
-  }
-  const std::string override_addr =
-      JsonString(*service, {"metadata", "annotations", kEndpointOverrideAnnotation});
-  if (!override_addr.empty()) endpoint.host = override_addr;
-  if (endpoint.host.empty()) {
-    return absl::UnavailableError(absl::StrCat("the builder in namespace \"", ns,
-                                               "\" has no endpoint yet (is it running? see "
-                                               "\"kim system info\")"));
-  }
-  if (endpoint.buildkit_port == 0 || endpoint.agent_port == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "service \"builder\" in namespace \"", ns, "\" lacks the ports \"buildkit\" and \"kim\""));
-  }
-  auto secret = client.Get(kSecrets, ns, kClientSecret);
-  if (!secret.ok()) return secret.status();
-  endpoint.cert_pem = DecodedField(*secret, "tls.crt");
-  endpoint.key_pem = DecodedField(*secret, "tls.key");
-  endpoint.ca_pem = DecodedField(*secret, "ca.crt");
-  if (endpoint.ca_pem.empty()) {  // written by an older install: the CA Secret's certificate
-    auto ca = client.Get(kSecrets, ns, kCaSecret);
-    if (!ca.ok()) return ca.status();
-    endpoint.ca_pem = DecodedField(*ca, "tls.crt");
-  }
-  if (endpoint.cert_pem.empty() || endpoint.key_pem.empty() || endpoint.ca_pem.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("secret \"", kClientSecret, "\" in namespace \"",
-                                                      ns, "\" is incomplete; run \"kim system install\""));
-  }
-  return endpoint;
 }
 
 }  // namespace kim::kube

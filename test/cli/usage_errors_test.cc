@@ -111,6 +111,7 @@ TEST_CASE("bad flag values are reported before anything is contacted", "[cli][er
       {{"build", "-f", "/nonexistent/Dockerfile", "."}, "cannot read Dockerfile"},
       {{"system", "install", "--agent-port", "99999"}, "invalid port 99999"},
       {{"system", "install", "--timeout", "soon"}, "invalid --timeout \"soon\""},
+      {{"system", "uninstall", "--timeout", "0s"}, "invalid --timeout \"0s\""},
   };
   for (const auto& [words, message] : cases) {
     const auto result = Kim(words);

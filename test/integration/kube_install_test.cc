@@ -1,7 +1,8 @@
 // kim system install / uninstall / info / login / logout and the kubeconfig loader against a
-// real kube-apiserver + etcd. There is no kubelet and no controller manager: the test creates
-// the Node object itself, marks the DaemonSet ready by writing its status, and finalizes the
-// namespace when it is being deleted (what the namespace controller would do).
+// real kube-apiserver + etcd. There is no kubelet, scheduler or controller manager: the test
+// creates the Node object itself, creates the builder pod where the DaemonSet controller would
+// and writes its status where the kubelet would, and finalizes the namespace when it is being
+// deleted (what the namespace controller would do).
 // peers: kube-apiserver
 // lock: builder-node-role
 #include <arpa/inet.h>
@@ -29,33 +30,25 @@
 #include "lib/kube/installer_objects.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/kube/pki.h"
+#include "test/support/kube_cluster.h"
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
 
 namespace kim::kube {
 namespace {
 
+using kim::test::CreateBuilderPod;
+using kim::test::CreateNode;
+using kim::test::KubeAdmin;
+using kim::test::Kim;
+using kim::test::KubeClient;
+using kim::test::ObjectNames;
 using kim::test::PeerEnv;
 using kim::test::Run;
-
-std::string Unique(const std::string& prefix) {
-  static int counter = 0;
-  return absl::StrCat(prefix, "-", getpid(), "-", ++counter, "-", absl::ToUnixMillis(absl::Now()) % 100000);
-}
-
-std::shared_ptr<Client> ClientFor(const std::string& kubeconfig) {
-  LoadOptions options;
-  options.explicit_paths = kubeconfig;
-  auto config = LoadRestConfig(options);
-  INFO(config.status());
-  REQUIRE(config.ok());
-  auto client = Client::New(*config);
-  INFO(client.status());
-  REQUIRE(client.ok());
-  return std::shared_ptr<Client>(std::move(*client));
-}
-
-std::shared_ptr<Client> Admin() { return ClientFor(PeerEnv("KIM_TEST_KUBECONFIG")); }
+using kim::test::SecretField;
+using kim::test::SetPodReady;
+using kim::test::SetPodStatus;
+using kim::test::UniqueName;
 
 class TempDir {
  public:
@@ -76,25 +69,6 @@ class TempDir {
   std::string path_;
 };
 
-// A Node object like a k3s kubelet would register.
-void CreateNode(Client& client, const std::string& name, const std::string& ip) {
-  Json node = Json::parse(absl::StrCat(
-      R"({"metadata":{"name":")", name, R"(","labels":{"kubernetes.io/hostname":")", name,
-      R"("}},"status":{"nodeInfo":{"containerRuntimeVersion":"containerd://1.7.21-k3s1",)",
-      R"("kubeletVersion":"v1.34.4+k3s1","machineID":"","systemUUID":"","bootID":"",)",
-      R"("kernelVersion":"","osImage":"","kubeProxyVersion":"","operatingSystem":"linux",)",
-      R"("architecture":"amd64"},"addresses":[{"type":"InternalIP","address":")", ip,
-      R"("},{"type":"Hostname","address":")", name, R"("}]}})"));
-  auto created = client.Create(kNodes, "", node);
-  INFO(created.status());
-  REQUIRE(created.ok());
-  if (JsonString(*created, {"status", "nodeInfo", "containerRuntimeVersion"}).empty()) {
-    Json with_status = *created;
-    with_status["status"] = node.at("status");
-    REQUIRE(client.Update(kNodes, "", with_status, "status").ok());
-  }
-}
-
 void SetNodeAddress(Client& client, const std::string& name, const std::string& ip) {
   auto node = client.Get(kNodes, "", name);
   REQUIRE(node.ok());
@@ -102,21 +76,6 @@ void SetNodeAddress(Client& client, const std::string& name, const std::string& 
   auto updated = client.Update(kNodes, "", *node, "status");
   INFO(updated.status());
   REQUIRE(updated.ok());
-}
-
-// What the DaemonSet controller and the kubelet would report once the pod runs.
-absl::Status MarkDaemonSetReady(Client& client, const std::string& ns) {
-  auto ds = client.Get(kDaemonSets, ns, kBuilderName);
-  if (!ds.ok()) return ds.status();
-  Json status = Json::object();
-  for (const char* field : {"currentNumberScheduled", "desiredNumberScheduled", "numberReady",
-                            "numberAvailable", "updatedNumberScheduled"}) {
-    status[field] = Json::number(1);
-  }
-  status["numberMisscheduled"] = Json::number(0);
-  status["observedGeneration"] = Json::number(JsonInt(*ds, {"metadata", "generation"}));
-  (*ds)["status"] = status;
-  return client.Update(kDaemonSets, ns, *ds, "status").status();
 }
 
 // What the namespace controller would do: once the namespace is terminating, drop its
@@ -132,16 +91,6 @@ void FinalizeNamespaceWhenDeleted(Client& client, const std::string& ns, std::at
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-}
-
-std::set<std::string> Names(Client& client, const Resource& resource, const std::string& ns,
-                            const std::string& selector = "") {
-  auto list = client.List(resource, ns, {.label_selector = selector});
-  INFO(list.status());
-  REQUIRE(list.ok());
-  std::set<std::string> names;
-  for (const Json& item : list->at("items").as_array()) names.insert(JsonString(item, {"metadata", "name"}));
-  return names;
 }
 
 std::map<std::string, std::string> ResourceVersions(Client& client, const std::string& ns,
@@ -167,15 +116,6 @@ std::string Uid(Client& client, const Resource& resource, const std::string& ns,
   auto object = client.Get(resource, ns, name);
   REQUIRE(object.ok());
   return JsonString(*object, {"metadata", "uid"});
-}
-
-std::string SecretField(Client& client, const std::string& ns, const std::string& name,
-                        const std::string& key) {
-  auto secret = client.Get(kSecrets, ns, name);
-  REQUIRE(secret.ok());
-  std::string decoded;
-  REQUIRE(absl::Base64Unescape(JsonString(*secret, {"data", key.c_str()}), &decoded));
-  return decoded;
 }
 
 std::vector<std::string> Strings(const Json& array) {
@@ -281,22 +221,12 @@ void CheckDaemonSet(const Json& ds, const std::string& ns) {
                                                       {"host-var-lib-buildkit", "/var/lib/buildkit"}});
 }
 
-test::ProcessOutput Kim(const std::vector<std::string>& args, const std::string& input = "",
-                        const std::map<std::string, std::string>& env = {}) {
-  std::vector<std::string> argv = {KIM_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto out = Run(argv, input, env);
-  UNSCOPED_INFO("kim " << absl::StrJoin(args, " ") << " → " << out.exit_code << "\nstdout: "
-                       << out.out << "\nstderr: " << out.err);
-  return out;
-}
-
 TEST_CASE("install, reinstall, renew, force, info and uninstall against the API server",
           "[kube][install]") {
-  auto admin = Admin();
+  auto admin = KubeAdmin();
   const std::string kubeconfig = PeerEnv("KIM_TEST_KUBECONFIG");
-  const std::string ns = Unique("kim-it");
-  const std::string node = Unique("kim-node");
+  const std::string ns = UniqueName("kim-it");
+  const std::string node = UniqueName("kim-node");
   CreateNode(*admin, node, "10.11.12.13");
   const std::string selector = "kubernetes.io/hostname=" + node;
 
@@ -307,15 +237,15 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   CHECK(first.err.find("k3s containerd://1.7.21-k3s1") != std::string::npos);
 
   // Exactly the expected objects.
-  CHECK(Names(*admin, kDaemonSets, ns) == std::set<std::string>{"builder"});
-  CHECK(Names(*admin, kServices, ns) == std::set<std::string>{"builder"});
-  CHECK(Names(*admin, kEndpoints, ns) == std::set<std::string>{"builder"});
-  CHECK(Names(*admin, kSecrets, ns) ==
+  CHECK(ObjectNames(*admin, kDaemonSets, ns) == std::set<std::string>{"builder"});
+  CHECK(ObjectNames(*admin, kServices, ns) == std::set<std::string>{"builder"});
+  CHECK(ObjectNames(*admin, kEndpoints, ns) == std::set<std::string>{"builder"});
+  CHECK(ObjectNames(*admin, kSecrets, ns) ==
         std::set<std::string>{"kim-tls-ca", "kim-tls-client", "kim-tls-server"});
-  CHECK(Names(*admin, kServiceAccounts, ns, "app.kubernetes.io/managed-by=kim") ==
+  CHECK(ObjectNames(*admin, kServiceAccounts, ns, "app.kubernetes.io/managed-by=kim") ==
         std::set<std::string>{"builder"});
-  CHECK(Names(*admin, kPods, ns).empty());
-  CHECK(Names(*admin, kNodes, "", kBuilderNodeLabel) == std::set<std::string>{node});
+  CHECK(ObjectNames(*admin, kPods, ns).empty());
+  CHECK(ObjectNames(*admin, kNodes, "", kBuilderNodeLabel) == std::set<std::string>{node});
   auto namespace_object = admin->Get(kNamespaces, "", ns);
   REQUIRE(namespace_object.ok());
   CHECK(JsonString(*namespace_object, {"metadata", "labels", kManagedByLabel}) == "kim");
@@ -373,7 +303,8 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   options.progress = [&lines](std::string_view line) { lines.emplace_back(line); };
   auto installer = NewKubeInstaller(admin, ns);
   auto install = std::async(std::launch::async, [&] { return installer->Install(options); });
-  // Play kubelet: once the DaemonSet's template changed, report it ready.
+  // Play DaemonSet controller and kubelet: once the DaemonSet's template changed, a pod of it
+  // runs on the node and becomes ready.
   const int64_t generation = JsonInt(*ds, {"metadata", "generation"});
   bool marked = false;
   for (int i = 0; i < 200 && !marked; ++i) {
@@ -381,7 +312,16 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
     auto current = admin->Get(kDaemonSets, ns, kBuilderName);
     if (current.ok() && JsonInt(*current, {"metadata", "generation"}) > generation) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it print "waiting"
-      marked = MarkDaemonSetReady(*admin, ns).ok();
+      const Json pod = CreateBuilderPod(*admin, ns, node);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // and "ContainerCreating"
+      SetPodStatus(*admin, pod, "Pending",
+                   {{.name = "rshared-mounts",
+                     .state = R"({"terminated":{"exitCode":0,"reason":"Completed"}})"}},
+                   {{.name = "buildkitd", .state = R"({"waiting":{"reason":"ContainerCreating"}})"},
+                    {.name = "agent", .state = R"({"waiting":{"reason":"ContainerCreating"}})"}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      SetPodReady(*admin, pod);
+      marked = true;
     }
   }
   CHECK(marked);
@@ -391,7 +331,9 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   const std::string all = absl::StrJoin(lines, "\n");
   INFO(all);
   CHECK(all.find("Renewing the server certificate (the builder node's addresses changed)") != std::string::npos);
-  CHECK(all.find("Waiting for the builder on node `" + node + "`: 0/0 ready (") != std::string::npos);
+  CHECK(all.find("Waiting for the builder on node `" + node + "`: no pod yet (") != std::string::npos);
+  CHECK(all.find("Waiting for the builder on node `" + node + "`: pod builder-") != std::string::npos);
+  CHECK(all.find(": container \"buildkitd\": ContainerCreating (") != std::string::npos);
   CHECK(all.find("Builder ready: buildkitd at 10.11.12.99:1234, kim-agent at 10.11.12.99:1233") != std::string::npos);
   server_cert = InspectCertificate(SecretField(*admin, ns, kServerSecret, "tls.crt"));
   REQUIRE(server_cert.ok());
@@ -487,7 +429,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   INFO(absl::StrJoin(uninstall_lines, "\n"));
   REQUIRE(uninstalled.ok());
   CHECK(absl::IsNotFound(admin->Get(kNamespaces, "", ns).status()));
-  CHECK(Names(*admin, kNodes, "", kBuilderNodeLabel).empty());
+  CHECK(ObjectNames(*admin, kNodes, "", kBuilderNodeLabel).empty());
   auto node_object = admin->Get(kNodes, "", node);
   REQUIRE(node_object.ok());
   CHECK(JsonString(*node_object, {"metadata", "labels", kBuilderNodeLabel}).empty());
@@ -496,8 +438,8 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
 }
 
 TEST_CASE("uninstall leaves a namespace kim did not create", "[kube][install]") {
-  auto admin = Admin();
-  const std::string ns = Unique("kim-it-own");
+  auto admin = KubeAdmin();
+  const std::string ns = UniqueName("kim-it-own");
   REQUIRE(admin->Create(kNamespaces, "", Json::parse(absl::StrCat(R"({"metadata":{"name":")", ns, R"("}})"))).ok());
   auto installer = NewKubeInstaller(admin, ns);
   REQUIRE(installer->Login({.server = "r.example.com", .username = "u", .password = "p"}).ok());
@@ -505,13 +447,13 @@ TEST_CASE("uninstall leaves a namespace kim did not create", "[kube][install]") 
   auto still = admin->Get(kNamespaces, "", ns);
   REQUIRE(still.ok());
   CHECK(JsonAt(*still, {"metadata", "deletionTimestamp"}) == nullptr);
-  CHECK(Names(*admin, kSecrets, ns).empty());  // the login Secret was kim's
+  CHECK(ObjectNames(*admin, kSecrets, ns).empty());  // the login Secret was kim's
   CHECK(admin->Delete(kNamespaces, "", ns).ok());
 }
 
 TEST_CASE("the read-only user gets errors naming the missing RBAC permission", "[kube][rbac]") {
   const std::string readonly = PeerEnv("KIM_TEST_KUBECONFIG_READONLY");
-  auto client = ClientFor(readonly);
+  auto client = KubeClient(readonly);
   auto namespaces = client->List(kNamespaces, "");
   CHECK(namespaces.status().code() == absl::StatusCode::kPermissionDenied);
   CHECK(namespaces.status().message() ==
@@ -573,7 +515,7 @@ TEST_CASE("an exec credential plugin kubeconfig works and the plugin runs once",
       "      env:\n      - name: PLUGIN_COUNT\n        value: ", dir.path(), "/count\n"
       "      interactiveMode: Never\n"
       "contexts:\n- name: exec\n  context:\n    cluster: c\n    user: plugin-user\n"));
-  auto client = ClientFor(kubeconfig);
+  auto client = KubeClient(kubeconfig);
   REQUIRE(client->List(kNodes, "").ok());
   REQUIRE(client->List(kNamespaces, "").ok());
   std::ifstream count(dir.path() + "/count");
@@ -583,12 +525,12 @@ TEST_CASE("an exec credential plugin kubeconfig works and the plugin runs once",
   CHECK(runs == 1);
 
   // And through the binary: login/logout in a fresh namespace with this kubeconfig.
-  const std::string ns = Unique("kim-it-exec");
+  const std::string ns = UniqueName("kim-it-exec");
   auto login = Kim({"-k", kubeconfig, "-n", ns, "system", "login", "-u", "me", "--password-stdin",
                     "registry.example.com:5000"}, "secret\n");
   REQUIRE(login.exit_code == 0);
   CHECK(login.out == "Login Succeeded\n");
-  auto admin_client = Admin();
+  auto admin_client = KubeAdmin();
   auto secret = admin_client->Get(kSecrets, ns, kDockerConfigSecret);
   REQUIRE(secret.ok());
   CHECK(JsonString(*secret, {"type"}) == "kubernetes.io/dockerconfigjson");
@@ -623,13 +565,13 @@ TEST_CASE("a KUBECONFIG of several files works", "[kube][kubeconfig]") {
       "apiVersion: v1\nkind: Config\ncurrent-context: nothing-here\nusers:\n- name: admin\n  user:\n"
       "    client-certificate-data: ", admin.cert_data, "\n    client-key-data: ", admin.key_data,
       "\n"));
-  const std::string ns = Unique("kim-it-split");
+  const std::string ns = UniqueName("kim-it-split");
   // No -k: the variable is used, clusters.yaml's current-context wins.
   auto login = Kim({"-n", ns, "system", "login", "-u", "me", "--password-stdin", "r.example.com"},
                    "pw\n", {{"KUBECONFIG", clusters + ":" + dir.path() + "/absent.yaml:" + users},
                             {"HOME", dir.path()}});
   REQUIRE(login.exit_code == 0);
-  auto admin_client = Admin();
+  auto admin_client = KubeAdmin();
   REQUIRE(admin_client->Get(kSecrets, ns, kDockerConfigSecret).ok());
   CHECK(admin_client->Delete(kNamespaces, "", ns).ok());
 
@@ -682,7 +624,7 @@ TEST_CASE("bad YAML, a missing file and a wrong CA fail clearly", "[kube][kubeco
         "\n    tls-server-name: 127.0.0.1\nusers:\n- name: u\n  user:\n"
         "    client-certificate-data: ", admin.cert_data, "\n    client-key-data: ", admin.key_data,
         "\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"));
-    auto client = ClientFor(named);
+    auto client = KubeClient(named);
     auto nodes = client->List(kNodes, "");
     INFO(nodes.status());
     CHECK(nodes.ok());

@@ -17,6 +17,16 @@ namespace {
 // The BuildKit release kim installs by default: the one its tests run against.
 constexpr char kDefaultBuildkitImage[] = "docker.io/moby/buildkit:v0.17.3";
 
+// The value of --timeout: a positive duration such as 5m or 90s.
+absl::StatusOr<absl::Duration> TimeoutFrom(const FlagValues& flags) {
+  absl::Duration timeout;
+  if (!absl::ParseDuration(flags.String("timeout"), &timeout) || timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid --timeout \"", flags.String("timeout"),
+                                                   "\": expected a duration such as 5m or 90s"));
+  }
+  return timeout;
+}
+
 absl::StatusOr<InstallOptions> InstallOptionsFrom(const FlagValues& flags) {
   InstallOptions options;
   options.force = flags.Bool("force");
@@ -39,12 +49,9 @@ absl::StatusOr<InstallOptions> InstallOptionsFrom(const FlagValues& flags) {
   if (options.agent_port == options.buildkit_port) {
     return absl::InvalidArgumentError("--agent-port and --buildkit-port must differ");
   }
-  if (!absl::ParseDuration(flags.String("timeout"), &options.timeout) ||
-      options.timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid --timeout \"",
-                                                   flags.String("timeout"),
-                                                   "\": expected a duration such as 5m or 90s"));
-  }
+  auto timeout = TimeoutFrom(flags);
+  if (!timeout.ok()) return timeout.status();
+  options.timeout = *timeout;
   return options;
 }
 
@@ -66,9 +73,13 @@ int RunInstall(Invocation& invocation) {
 }
 
 int RunUninstall(Invocation& invocation) {
+  auto timeout = TimeoutFrom(invocation.flags);
+  if (!timeout.ok()) return ReportError(invocation, timeout.status());
   auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
   if (!installer.ok()) return ReportError(invocation, installer.status());
   UninstallOptions options{.force = invocation.flags.Bool("force"),
+                           .no_wait = invocation.flags.Bool("no-wait"),
+                           .timeout = *timeout,
                            .progress = ProgressTo(invocation.err)};
   if (absl::Status status = (*installer)->Uninstall(options); !status.ok()) {
     return ReportError(invocation, status);
@@ -230,11 +241,13 @@ std::unique_ptr<Command> NewSystemCommand() {
                 "not routable)"},
       {.name = "force", .usage = "Force installation by deleting existing builder"},
       {.name = "no-fail", .usage = "Do not fail if backend components are already installed"},
-      {.name = "no-wait", .usage = "Do not wait for backend to become available"},
+      {.name = "no-wait", .usage = "Do not wait for the builder's pod to become ready"},
       {.name = "selector", .type = FlagType::kString,
        .usage = "Selector for nodes (label query) to apply builder role"},
       {.name = "timeout", .type = FlagType::kDuration,
-       .usage = "How long to wait for the builder to become available", .default_value = "5m"},
+       .usage = "How long to wait for the builder's pod to become ready (a stuck pod fails "
+                "sooner)",
+       .default_value = "5m"},
   };
 
   Command* uninstall = system->Add(NewCommand("uninstall", "[OPTIONS]",
@@ -242,6 +255,9 @@ std::unique_ptr<Command> NewSystemCommand() {
                                               RunUninstall));
   uninstall->flags = {
       {.name = "force", .usage = "Force uninstallation by deleting namespace"},
+      {.name = "no-wait", .usage = "Do not wait for the builder and its namespace to be deleted"},
+      {.name = "timeout", .type = FlagType::kDuration,
+       .usage = "How long to wait for everything to be deleted", .default_value = "5m"},
   };
 
   system->Add(NewCommand("info", "[OPTIONS]", "Show the builder's node, versions and endpoints",

@@ -1,0 +1,77 @@
+// Builder discovery: where the installed builder listens and the client certificate for it.
+#include "absl/strings/str_cat.h"
+#include "lib/kube/installer.h"
+#include "lib/kube/installer_objects.h"
+#include "lib/kube/object_helpers.h"
+
+namespace kim::kube {
+
+absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::string& ns) {
+  auto service = client.Get(kServices, ns, kBuilderName);
+  if (absl::IsNotFound(service.status())) {
+    return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns,
+                                            "\": run \"kim system install\""));
+  }
+  if (!service.ok()) return service.status();
+  BuilderEndpoint endpoint;
+  endpoint.server_name = absl::StrCat(kBuilderName, ".", ns, ".svc");
+  const Json* ports = JsonAt(*service, {"spec", "ports"});
+  if (ports != nullptr && ports->is_array()) {
+    for (const Json& port : ports->as_array()) {
+      const std::string name = JsonString(port, {"name"});
+      if (name == kBuildkitPortName) endpoint.buildkit_port = static_cast<int>(JsonInt(port, {"port"}));
+      if (name == kAgentPortName) endpoint.agent_port = static_cast<int>(JsonInt(port, {"port"}));
+    }
+  }
+  auto endpoints = client.Get(kEndpoints, ns, kBuilderName);
+  if (!endpoints.ok() && !absl::IsNotFound(endpoints.status())) return endpoints.status();
+  if (endpoints.ok()) {
+    const Json* subsets = JsonAt(*endpoints, {"subsets"});
+    if (subsets != nullptr && subsets->is_array()) {
+      for (const Json& subset : subsets->as_array()) {
+        const Json* addresses = JsonAt(subset, {"addresses"});
+        if (addresses == nullptr || !addresses->is_array() || addresses->size() == 0) continue;
+        endpoint.host = JsonString(addresses->at(0), {"ip"});
+        const Json* subset_ports = JsonAt(subset, {"ports"});
+        if (subset_ports != nullptr && subset_ports->is_array()) {
+          for (const Json& port : subset_ports->as_array()) {
+            const std::string name = JsonString(port, {"name"});
+            const int number = static_cast<int>(JsonInt(port, {"port"}));
+            if (name == kBuildkitPortName) endpoint.buildkit_port = number;
+            if (name == kAgentPortName) endpoint.agent_port = number;
+          }
+        }
+        break;
+      }
+    }
+  }
+  const std::string override_addr =
+      JsonString(*service, {"metadata", "annotations", kEndpointOverrideAnnotation});
+  if (!override_addr.empty()) endpoint.host = override_addr;
+  if (endpoint.host.empty()) {
+    return absl::UnavailableError(absl::StrCat("the builder in namespace \"", ns,
+                                               "\" has no endpoint yet (is it running? see "
+                                               "\"kim system info\")"));
+  }
+  if (endpoint.buildkit_port == 0 || endpoint.agent_port == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "service \"builder\" in namespace \"", ns, "\" lacks the ports \"buildkit\" and \"kim\""));
+  }
+  auto secret = client.Get(kSecrets, ns, kClientSecret);
+  if (!secret.ok()) return secret.status();
+  endpoint.cert_pem = DecodedField(*secret, "tls.crt");
+  endpoint.key_pem = DecodedField(*secret, "tls.key");
+  endpoint.ca_pem = DecodedField(*secret, "ca.crt");
+  if (endpoint.ca_pem.empty()) {  // written by an older install: the CA Secret's certificate
+    auto ca = client.Get(kSecrets, ns, kCaSecret);
+    if (!ca.ok()) return ca.status();
+    endpoint.ca_pem = DecodedField(*ca, "tls.crt");
+  }
+  if (endpoint.cert_pem.empty() || endpoint.key_pem.empty() || endpoint.ca_pem.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("secret \"", kClientSecret, "\" in namespace \"",
+                                                      ns, "\" is incomplete; run \"kim system install\""));
+  }
+  return endpoint;
+}
+
+}  // namespace kim::kube

@@ -1,0 +1,49 @@
+// Waiting for the builder to run: its pods, watched through the API, are the truth (not the
+// DaemonSet's status, which only a controller writes). Internal to libkim.
+#ifndef KIM_LIB_KUBE_BUILDER_WAIT_H_
+#define KIM_LIB_KUBE_BUILDER_WAIT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "lib/kube/client.h"
+#include "lib/kube/object_helpers.h"
+
+namespace kim::kube {
+
+// The label query that selects the builder's pods.
+inline constexpr char kBuilderPodSelector[] =
+    "app.kubernetes.io/name=kim,app.kubernetes.io/component=builder";
+
+// What to wait for.
+struct BuilderWait {
+  std::string namespace_name;
+  Json daemonset;                  // the DaemonSet as stored (uid, template generation)
+  std::vector<std::string> nodes;  // the builder nodes: each needs a ready pod
+  absl::Time deadline;
+  absl::Duration timeout;          // the user's --timeout, for messages
+  Progress progress;               // a line whenever what we wait for changes
+};
+
+// Whether `pod` was made from `daemonset`'s current template: owned by it (ownerReferences
+// uid) and labelled with its template generation (pod-template-generation, which the
+// DaemonSet controller sets from the DaemonSet's deprecated.daemonset.template.generation).
+bool IsCurrentBuilderPod(const Json& pod, const Json& daemonset);
+
+// How many of `nodes` have a ready pod of `daemonset`'s current template among `pod_list`'s
+// items (a PodList).
+int ReadyBuilderNodes(const Json& pod_list, const Json& daemonset,
+                      const std::vector<std::string>& nodes);
+
+// Lists and then watches the builder's pods until, on every node of `wait.nodes`, a pod of the
+// current template is ready. Fails at once (FailedPrecondition) when such a pod is stuck
+// (image pull, crash loop, bad configuration, failed init container), with the pod, container,
+// reason, the kubelet's message, the container's last log lines and, for image pulls, the flag
+// that chooses another image. DeadlineExceeded at wait.deadline, naming the pods' states.
+absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait);
+
+}  // namespace kim::kube
+
+#endif  // KIM_LIB_KUBE_BUILDER_WAIT_H_
