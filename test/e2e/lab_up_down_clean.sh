@@ -16,7 +16,7 @@ net=$(cat "$dir/net")
 kubectl=$KIM_LAB_KUBECTL
 "$kubectl" run e2e-sleeper --image="$KIM_LAB_REGISTRY/busybox:1" --restart=Never -- sleep 3600 >/dev/null
 if "$kubectl" wait --for=condition=Ready pod/e2e-sleeper --timeout=90s >/dev/null; then ok "a pod runs on the lab"; else bad "the pod did not start"; fi
-cid=$("$kubectl" get pod e2e-sleeper -o jsonpath='{.status.containerStatuses[0].containerID}'); cid=${cid#containerd://}
+cid=$("$kubectl" get pod e2e-sleeper -o jsonpath='{.status.containerStatuses[0].containerID}' || true); cid=${cid#containerd://}
 sandbox_cgroups=$(ls -d /sys/fs/cgroup/*/k8s.io/* 2>/dev/null | grep -c . || true)
 [ "$sandbox_cgroups" -gt 0 ] && ok "its cgroups exist while it runs ($sandbox_cgroups)" || bad "no pod cgroups under /sys/fs/cgroup/*/k8s.io"
 

@@ -51,15 +51,15 @@ check "kim rmi hello:1 and the pulled copy" "$KIM" rmi hello:1 "$pushed"
 check "kim images no longer lists them" sh -c "! '$KIM' images --format '{{.Repository}}:{{.Tag}}' | grep -E '(^|/)hello:1$'"
 
 # fault: buildkitd dies; the kubelet restarts it and the next build works
-pod=$(kubectl -n kube-image get pods -l app.kubernetes.io/name=kim -o jsonpath='{.items[0].metadata.name}')
-cid=$(kubectl -n kube-image get pod "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="buildkitd")].containerID}')
+pod=$(kubectl -n kube-image get pods -l app.kubernetes.io/name=kim -o jsonpath='{.items[0].metadata.name}' || true)
+cid=$(kubectl -n kube-image get pod "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="buildkitd")].containerID}' || true)
 cid=${cid#containerd://}
 check "kill the buildkitd container on the node" node_ctr 0 tasks kill -s SIGKILL "$cid"
 restarted() {
   local n ready
   for _ in $(seq 120); do
-    n=$(kubectl -n kube-image get pod "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="buildkitd")].restartCount}')
-    ready=$(kubectl -n kube-image get pod "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="buildkitd")].ready}')
+    n=$(kubectl -n kube-image get pod "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="buildkitd")].restartCount}' || true)
+    ready=$(kubectl -n kube-image get pod "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="buildkitd")].ready}' || true)
     [ "${n:-0}" -ge 1 ] && [ "$ready" = true ] && return 0
     sleep 1
   done
