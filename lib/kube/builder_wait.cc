@@ -5,11 +5,13 @@
 #include <map>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "kim/log.h"
+#include "lib/kube/installer_objects.h"
 #include "lib/kube/pod_state.h"
 
 namespace kim::kube {
@@ -147,9 +149,36 @@ std::string WaitingLine(const BuilderWait& wait, const Waiting& waiting) {
                       " nodes ready): ", absl::StrJoin(parts, "; "));
 }
 
-absl::Status Timeout(const BuilderWait& wait, const std::string& waiting_for) {
+// The newest Warning event of each builder pod ("builder-x: FailedCreatePodSandBox: ..."): what
+// the kubelet says when a pod is stuck before any container has a state (a sandbox that cannot
+// be made, a volume that cannot be mounted). Empty when there is none or events cannot be read.
+std::string PodWarnings(Client& client, const std::string& ns) {
+  auto events = client.List(kEvents, ns, {.field_selector = "involvedObject.kind=Pod,type=Warning"});
+  if (!events.ok()) return "";
+  std::map<std::string, std::pair<std::string, std::string>> newest;  // pod -> (time, line)
+  const Json* items = JsonAt(*events, {"items"});
+  if (items == nullptr || !items->is_array()) return "";
+  for (const Json& event : items->as_array()) {
+    const std::string pod = JsonString(event, {"involvedObject", "name"});
+    if (!absl::StartsWith(pod, std::string(kBuilderName) + "-")) continue;
+    std::string when = JsonString(event, {"lastTimestamp"});
+    if (when.empty()) when = JsonString(event, {"eventTime"});
+    auto& slot = newest[pod];
+    if (when >= slot.first) {
+      slot = {when, absl::StrCat(pod, ": ", JsonString(event, {"reason"}), ": ",
+                                 JsonString(event, {"message"}))};
+    }
+  }
+  std::vector<std::string> lines;
+  for (const auto& [pod, entry] : newest) lines.push_back(entry.second);
+  return absl::StrJoin(lines, "; ");
+}
+
+absl::Status Timeout(Client& client, const BuilderWait& wait, const std::string& waiting_for) {
+  const std::string warnings = PodWarnings(client, wait.namespace_name);
   return absl::DeadlineExceededError(absl::StrCat(
       "timed out after ", absl::FormatDuration(wait.timeout), " waiting for ", waiting_for,
+      warnings.empty() ? "" : absl::StrCat("; the kubelet reports ", warnings),
       " (kubectl -n ", wait.namespace_name, " describe daemonset,pods -l ", kBuilderPodSelector,
       "; or install with --no-wait)"));
 }
@@ -230,7 +259,7 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
     LogDebug(0, absl::StrCat("watch of the builder's pods failed, polling: ", watched.message()));
     absl::SleepFor(std::clamp(wait.deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1)));
   }
-  return Timeout(wait, last_line);
+  return Timeout(client, wait, last_line);
 }
 
 }  // namespace kim::kube

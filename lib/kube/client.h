@@ -37,6 +37,7 @@ inline constexpr Resource kEndpoints{"", "v1", "endpoints", "Endpoints", true};
 inline constexpr Resource kPods{"", "v1", "pods", "Pod", true};
 inline constexpr Resource kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
 inline constexpr Resource kDaemonSets{"apps", "v1", "daemonsets", "DaemonSet", true};
+inline constexpr Resource kEvents{"", "v1", "events", "Event", true};
 
 // "apiVersion" of a resource's objects: "v1" or "apps/v1".
 std::string ApiVersion(const Resource& resource);

@@ -12,6 +12,8 @@ links_before=$(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)
 env_lines=$("$SRC/scripts/lab" up) || { echo "FAIL: scripts/lab up failed"; echo "0 passed, 1 failed"; exit 1; }
 eval "$env_lines"
 dir=$KIM_LAB_DIR
+downed=0
+trap '[ $downed = 1 ] || "$SRC/scripts/lab" down "$dir" >/dev/null 2>&1 || true' EXIT   # never leave it up
 net=$(cat "$dir/net")
 kubectl=$KIM_LAB_KUBECTL
 "$kubectl" run e2e-sleeper --image="$KIM_LAB_REGISTRY/busybox:1" --restart=Never -- sleep 3600 >/dev/null
@@ -21,6 +23,7 @@ sandbox_cgroups=$(ls -d /sys/fs/cgroup/*/k8s.io/* 2>/dev/null | grep -c . || tru
 [ "$sandbox_cgroups" -gt 0 ] && ok "its cgroups exist while it runs ($sandbox_cgroups)" || bad "no pod cgroups under /sys/fs/cgroup/*/k8s.io"
 
 if "$SRC/scripts/lab" down "$dir"; then ok "scripts/lab down exits 0"; else bad "scripts/lab down failed"; fi
+downed=1
 
 [ ! -e "$dir" ] && ok "the lab directory is removed" || bad "$dir still exists"
 # processes whose command line names the lab directory (this shell's own short-lived helpers

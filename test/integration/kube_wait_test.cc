@@ -154,6 +154,33 @@ TEST_CASE("install gives up at --timeout naming what it waited for and the pod's
   RemoveNamespaceAndNode(*KubeAdmin(), run.ns, run.node);
 }
 
+TEST_CASE("a timeout names the kubelet's warning when the pod's sandbox cannot be made",
+          "[kube][install][wait]") {
+  auto admin = KubeAdmin();
+  const std::string ns = UniqueName("kim-it-sandbox"), node = UniqueName("kim-node");
+  CreateNode(*admin, node, "10.11.12.18", test::FreeLoopbackPort());
+  auto install = InstallInBackground(ns, node, {"--timeout", "5s"});
+  WaitForDaemonSet(*admin, ns);
+  const Json pod = CreateBuilderPod(*admin, ns, node);
+  const std::string name = JsonString(pod, {"metadata", "name"});
+  // what the kubelet reports when every try to make the pod's sandbox fails
+  auto event = Json::parse(absl::StrCat(
+      R"({"metadata":{"name":")", name, R"(.sandbox","namespace":")", ns, R"("},)",
+      R"("involvedObject":{"kind":"Pod","name":")", name, R"(","namespace":")", ns, R"("},)",
+      R"("reason":"FailedCreatePodSandBox","type":"Warning","count":3,)",
+      R"("message":"failed to mount rootfs component: invalid argument",)",
+      R"("lastTimestamp":"2026-01-01T00:00:00Z","source":{"component":"kubelet"}})"));
+  REQUIRE(admin->Create(kEvents, ns, event).ok());
+  SetPodStatus(*admin, pod, "Pending", {}, {});
+  const auto out = install.get();
+  INFO("stderr: " << out.err);
+  CHECK(out.exit_code == 1);
+  CHECK(out.err.find(absl::StrCat("; the kubelet reports ", name,
+                                  ": FailedCreatePodSandBox: failed to mount rootfs component: "
+                                  "invalid argument (kubectl -n ")) != std::string::npos);
+  RemoveNamespaceAndNode(*admin, ns, node);
+}
+
 // A fresh node and `kim system install --no-wait` for it in a fresh namespace; {ns, node}.
 std::pair<std::string, std::string> InstallWithoutWaiting(const std::string& prefix) {
   const std::string ns = UniqueName(prefix);
