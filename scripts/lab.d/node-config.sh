@@ -3,7 +3,7 @@
 # the lab's registries as plain HTTP), CNI bridge conflist, kubelet configuration and kubeconfig,
 # and node.env for scripts/lab.d/node-init. docs/testing.md ("Settings this sandbox needs") says
 # why each unusual setting is there. Uses scripts/lab's L, IMAGES, REGISTRY_HOSTS, K8S_BIN,
-# node_ip, node_name, pod_cidr and kubeconfig.
+# node_ip, node_name, pod_cidr and lab_kubeconfig.
 
 write_node_config() {  # write_node_config N
   local n=$1 nd=$L/node-$n reg pki=$L/pki
@@ -81,7 +81,7 @@ evictionHard: {nodefs.available: "0%", nodefs.inodesFree: "0%", imagefs.availabl
 localStorageCapacityIsolation: false
 serializeImagePulls: false
 YAML
-  kubeconfig "$nd/kubelet.kubeconfig" "node-$n" "system:node:$(node_name "$n")"
+  lab_kubeconfig "$nd/kubelet.kubeconfig" "node-$n" "system:node:$(node_name "$n")"
   cat >"$nd/node.env" <<ENV
 NODE_NAME=$(node_name "$n")
 NODE_IP=$(node_ip "$n")

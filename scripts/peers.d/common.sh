@@ -133,3 +133,31 @@ stop_pids() {  # stop_pids PID...: SIGTERM, wait up to 10 s, then SIGKILL
   for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
   sleep 0.1
 }
+
+# kubeconfig FILE SERVER PKI_DIR CERT_STEM CLUSTER USER NAMESPACE: a kubeconfig for USER of
+# cluster CLUSTER at SERVER, with PKI_DIR/ca.pem and the client certificate PKI_DIR/CERT_STEM.pem
+# (and -key.pem) embedded, so the file can be copied anywhere.
+kubeconfig() {
+  local file=$1 server=$2 pki=$3 stem=$4 cluster=$5 user=$6 ns=$7
+  cat >"$file" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: $cluster
+  cluster:
+    server: $server
+    certificate-authority-data: $(base64 -w0 "$pki/ca.pem")
+users:
+- name: $user
+  user:
+    client-certificate-data: $(base64 -w0 "$pki/$stem.pem")
+    client-key-data: $(base64 -w0 "$pki/$stem-key.pem")
+contexts:
+- name: $user@$cluster
+  context:
+    cluster: $cluster
+    user: $user
+    namespace: $ns
+current-context: $user@$cluster
+YAML
+}
