@@ -18,6 +18,10 @@ struct ConnectOptions {
   std::string kubeconfig;         // path list like $KUBECONFIG; empty = client-go defaults
   std::string context;            // kubeconfig context; empty = current-context
   std::string namespace_name = "kube-image";
+  // How to reach a discovered builder: "never" dials the node's address, "always" goes through
+  // the API server (a port-forward), "auto" dials the node with a short timeout and falls back
+  // to the API server, remembering per kubeconfig context what worked.
+  std::string tunnel = "auto";
   std::string containerd_socket;  // act on this containerd directly (local mode)
   std::string agent_addr;         // dial this kim-agent instead of discovering it
   std::string buildkit_addr;      // dial this buildkitd instead of discovering it

@@ -89,10 +89,11 @@ class BuildKitService final : public BuildService {
  public:
   BuildKitService(std::string address, std::string unreachable_hint,
                   std::shared_ptr<const CredentialStore> credentials,
-                  std::shared_ptr<grpc::Channel> channel)
+                  std::shared_ptr<grpc::Channel> channel, std::shared_ptr<void> keep_alive)
       : address_(std::move(address)),
         unreachable_hint_(std::move(unreachable_hint)),
         credentials_(std::move(credentials)),
+        keep_alive_(std::move(keep_alive)),
         channel_(std::move(channel)),
         control_(moby::buildkit::v1::Control::NewStub(channel_)) {}
 
@@ -367,6 +368,7 @@ class BuildKitService final : public BuildService {
   const std::string address_;
   const std::string unreachable_hint_;
   const std::shared_ptr<const CredentialStore> credentials_;
+  const std::shared_ptr<void> keep_alive_;  // destroyed after the channel
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<moby::buildkit::v1::Control::Stub> control_;
   std::mutex mu_;
@@ -614,7 +616,8 @@ absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitO
   }
   auto channel = grpc::CreateCustomChannel(target, credentials, args);
   return std::unique_ptr<BuildService>(
-      new BuildKitService(options.address, options.unreachable_hint, options.credentials, channel));
+      new BuildKitService(options.address, options.unreachable_hint, options.credentials, channel,
+                          options.keep_alive));
 }
 
 }  // namespace kim::build

@@ -26,6 +26,8 @@ struct BuildKitOptions {
   // Answers the daemon's registry credential requests (FROM, --push, cache import/export);
   // null = the user's Docker config alone.
   std::shared_ptr<const CredentialStore> credentials;
+  // Kept as long as the service: what the connection runs through (the API-server tunnel).
+  std::shared_ptr<void> keep_alive;
 };
 
 // Returns a BuildService for the daemon (the connection is made lazily; an unreachable daemon

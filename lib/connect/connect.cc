@@ -1,7 +1,5 @@
-// Connect: chooses and builds the backend clients for the CLI's options.
-//
-// Backends not built yet in this version of libkim say so with an Unimplemented status naming
-// what is missing, so that every command fails plainly.
+// Connect: chooses and builds the backend clients for the CLI's options: local containerd,
+// explicit addresses, or the builder discovered in the cluster and reached by RouteToBuilder.
 #include "kim/connect.h"
 
 #include "absl/status/status.h"
@@ -11,57 +9,54 @@
 #include "lib/connect/connect_kube.h"
 #include "lib/images/agent_client.h"
 #include "lib/connect/connect_build.h"
+#include "lib/build/buildkit_client.h"
+#include "lib/connect/builder_route.h"
 
 namespace kim {
-namespace {
-
-// What to do when the builder's discovered node address does not route from here (the most
-// common trouble of the original kim: laptops outside the cluster's network).
-std::string UnroutableHint(const std::string& host) {
-  return absl::StrCat("is the node address ", host,
-                      " routable from here? If not, reinstall with `kim system install --force "
-                      "--endpoint-addr ADDRESS` giving one that is");
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectOptions& options) {
   if (!options.containerd_socket.empty()) {
     return NewContainerdImageService(ContainerdOptions{.socket = options.containerd_socket});
   }
   if (!options.agent_addr.empty()) return ConnectAgent(options);
-  // Default: the kim-agent of the builder installed in the cluster.
-  // Its pulls and pushes use the registry credentials stored in the cluster (`kim system
-  // login`) for registries the caller has none for.
+  // Default: the kim-agent of the builder installed in the cluster, reached directly or through
+  // the API server (options.tunnel). Its pulls and pushes use the registry credentials stored
+  // in the cluster (`kim system login`) for registries the caller has none for.
   auto found = DiscoverBuilder(options);
   if (!found.ok()) return found.status();
   const kube::BuilderEndpoint& builder = found->endpoint;
+  auto route = RouteToBuilder(options, found->client, builder, builder.agent_port);
+  if (!route.ok()) return route.status();
   return NewAgentImageService(AgentClientOptions{
-      .address = absl::StrCat(builder.host, ":", builder.agent_port),
+      .address = route->address,
+      .server_name = route->server_name,
       .ca_pem = builder.ca_pem,
       .cert_pem = builder.cert_pem,
       .key_pem = builder.key_pem,
-      .unreachable_hint = UnroutableHint(builder.host),
-      .cluster_credentials = std::move(found->credentials)});
+      .unreachable_hint = route->hint,
+      .cluster_credentials = std::move(found->credentials),
+      .keep_alive = route->keep_alive});
 }
 
 absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectOptions& options) {
   if (!options.buildkit_addr.empty()) return ConnectBuild(options);
   // Default: the buildkitd of the builder installed in the cluster, with the client
-  // certificate from its Secret (handed over as private temporary files, removed once read).
-  // The build's registry credentials are the user's merged with those stored in the cluster.
+  // certificate from its Secret, reached directly or through the API server. The build's
+  // registry credentials are the user's merged with those stored in the cluster.
   auto found = DiscoverBuilder(options);
   if (!found.ok()) return found.status();
   const kube::BuilderEndpoint& builder = found->endpoint;
-  auto files = WriteTlsFiles(builder);
-  if (!files.ok()) return files.status();
-  ConnectOptions direct = options;
-  direct.buildkit_addr = absl::StrCat("tcp://", builder.host, ":", builder.buildkit_port);
-  direct.tls_ca_cert = files->dir + "/ca.pem";
-  direct.tls_cert = files->dir + "/cert.pem";
-  direct.tls_key = files->dir + "/key.pem";
-  return ConnectBuild(direct, UnroutableHint(builder.host),
-                      std::make_shared<const CredentialStore>(std::move(found->credentials)));
+  auto route = RouteToBuilder(options, found->client, builder, builder.buildkit_port);
+  if (!route.ok()) return route.status();
+  build::BuildKitOptions client{.address = absl::StrCat("tcp://", route->address)};
+  client.ca_pem = builder.ca_pem;
+  client.cert_pem = builder.cert_pem;
+  client.key_pem = builder.key_pem;
+  client.server_name = route->server_name;
+  client.unreachable_hint = route->hint;
+  client.credentials = std::make_shared<const CredentialStore>(std::move(found->credentials));
+  client.keep_alive = route->keep_alive;
+  return build::NewBuildKitService(client);
 }
 
 absl::StatusOr<std::unique_ptr<Installer>> NewInstaller(const ConnectOptions& options) {

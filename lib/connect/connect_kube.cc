@@ -1,14 +1,7 @@
 // Kubernetes discovery for Connect.
 #include "lib/connect/connect_kube.h"
 
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "kim/log.h"
@@ -44,36 +37,9 @@ absl::StatusOr<ClusterBuilder> DiscoverBuilder(const ConnectOptions& options) {
   if (!client.ok()) return client.status();
   auto endpoint = kube::DiscoverBuilder(**client, options.namespace_name);
   if (!endpoint.ok()) return endpoint.status();
-  return ClusterBuilder{.endpoint = *std::move(endpoint),
+  return ClusterBuilder{.client = *client,
+                        .endpoint = *std::move(endpoint),
                         .credentials = ClusterCredentials(**client, options.namespace_name)};
-}
-
-TlsFiles::~TlsFiles() {
-  if (dir.empty()) return;
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
-}
-
-absl::StatusOr<TlsFiles> WriteTlsFiles(const kube::BuilderEndpoint& builder) {
-  std::string templ = (std::filesystem::temp_directory_path() / "kim-private-XXXXXX").string();
-  if (mkdtemp(templ.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create a private temporary directory: ",
-                                            strerror(errno)));
-  }
-  TlsFiles files(templ);
-  for (const auto& [name, content] : {std::pair{"ca.pem", &builder.ca_pem},
-                                      std::pair{"cert.pem", &builder.cert_pem},
-                                      std::pair{"key.pem", &builder.key_pem}}) {
-    const std::string path = absl::StrCat(files.dir, "/", name);
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, content->data(), content->size()) !=
-                      static_cast<ssize_t>(content->size())) {
-      if (fd >= 0) close(fd);
-      return absl::InternalError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
-    }
-    close(fd);
-  }
-  return files;
 }
 
 }  // namespace kim

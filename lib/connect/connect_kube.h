@@ -26,23 +26,11 @@ DockerConfig ClusterCredentials(kube::Client& client, const std::string& ns);
 // The installed builder, found through the options' cluster and namespace, and the registry
 // credentials stored there.
 struct ClusterBuilder {
+  std::shared_ptr<kube::Client> client;  // the cluster it was found through
   kube::BuilderEndpoint endpoint;
   DockerConfig credentials;  // ClusterCredentials()
 };
 absl::StatusOr<ClusterBuilder> DiscoverBuilder(const ConnectOptions& options);
-
-// A private temporary directory holding ca.pem, cert.pem and key.pem (mode 0600) of a
-// discovered builder, for clients that take file paths; removed with the object.
-class TlsFiles {
- public:
-  explicit TlsFiles(std::string dir) : dir(std::move(dir)) {}
-  ~TlsFiles();
-  TlsFiles(TlsFiles&& other) noexcept : dir(std::move(other.dir)) { other.dir.clear(); }
-  TlsFiles(const TlsFiles&) = delete;
-  TlsFiles& operator=(const TlsFiles&) = delete;
-  std::string dir;
-};
-absl::StatusOr<TlsFiles> WriteTlsFiles(const kube::BuilderEndpoint& builder);
 
 }  // namespace kim
 

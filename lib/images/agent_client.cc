@@ -18,7 +18,7 @@ namespace v1 = agent::v1;
 class AgentImageService final : public ImageService {
  public:
   AgentImageService(std::unique_ptr<v1::Images::Stub> stub, AgentClientOptions options)
-      : stub_(std::move(stub)), options_(std::move(options)) {}
+      : keep_alive_(options.keep_alive), stub_(std::move(stub)), options_(std::move(options)) {}
 
   absl::StatusOr<std::vector<Image>> List(const ListOptions& options) override {
     v1::ListRequest request;
@@ -165,6 +165,7 @@ class AgentImageService final : public ImageService {
     return FromGrpc(status);
   }
 
+  std::shared_ptr<void> keep_alive_;  // destroyed after the stub's channel
   std::unique_ptr<v1::Images::Stub> stub_;
   AgentClientOptions options_;
 };
@@ -188,8 +189,10 @@ absl::StatusOr<std::unique_ptr<ImageService>> NewAgentImageService(
     ssl.pem_private_key = options.key_pem;
     credentials = grpc::SslCredentials(ssl);
   }
+  grpc::ChannelArguments args;
+  if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
   return std::make_unique<AgentImageService>(
-      v1::Images::NewStub(grpc::CreateChannel(options.address, credentials)), options);
+      v1::Images::NewStub(grpc::CreateCustomChannel(options.address, credentials, args)), options);
 }
 
 }  // namespace kim

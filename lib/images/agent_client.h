@@ -16,6 +16,9 @@ namespace kim {
 // How to reach one kim-agent.
 struct AgentClientOptions {
   std::string address;   // host:port
+  // The name the agent's certificate must carry, when it differs from the dialled host (the
+  // tunnel dials 127.0.0.1).
+  std::string server_name;
   // Mutual TLS: PEM contents (not paths). All empty means plaintext; a CA without a client
   // certificate is allowed (the agent will refuse it if it requires one).
   std::string ca_pem;
@@ -27,6 +30,8 @@ struct AgentClientOptions {
   // Registry credentials stored in the cluster (`kim system login`): Pull and Push use them
   // for a registry when the caller's options carry none (MergeCredentials).
   DockerConfig cluster_credentials;
+  // Kept as long as the client: what the connection runs through (the API-server tunnel).
+  std::shared_ptr<void> keep_alive;
 };
 
 // Returns a client; it connects lazily, so an unreachable agent shows at the first call as

@@ -1,5 +1,6 @@
 // Builder discovery: where the installed builder listens and the client certificate for it.
 #include "absl/strings/str_cat.h"
+#include "lib/kube/builder_wait.h"
 #include "lib/kube/installer.h"
 #include "lib/kube/installer_objects.h"
 #include "lib/kube/object_helpers.h"
@@ -32,6 +33,7 @@ absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::strin
         const Json* addresses = JsonAt(subset, {"addresses"});
         if (addresses == nullptr || !addresses->is_array() || addresses->size() == 0) continue;
         endpoint.host = JsonString(addresses->at(0), {"ip"});
+        endpoint.node_name = JsonString(addresses->at(0), {"nodeName"});
         const Json* subset_ports = JsonAt(subset, {"ports"});
         if (subset_ports != nullptr && subset_ports->is_array()) {
           for (const Json& port : subset_ports->as_array()) {
@@ -72,6 +74,37 @@ absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::strin
                                                       ns, "\" is incomplete; run \"kim system install\""));
   }
   return endpoint;
+}
+
+absl::StatusOr<std::string> FindBuilderPod(Client& client, const std::string& ns,
+                                           const std::string& node_name) {
+  ListOptions options{.label_selector = kBuilderPodSelector};
+  if (!node_name.empty()) options.field_selector = absl::StrCat("spec.nodeName=", node_name);
+  auto pods = client.List(kPods, ns, options);
+  if (!pods.ok()) return pods.status();
+  std::string running;
+  const Json* items = JsonAt(*pods, {"items"});
+  if (items != nullptr && items->is_array()) {
+    for (const Json& pod : items->as_array()) {
+      if (JsonAt(pod, {"metadata", "deletionTimestamp"}) != nullptr) continue;
+      if (JsonString(pod, {"status", "phase"}) != "Running") continue;
+      const std::string name = JsonString(pod, {"metadata", "name"});
+      const Json* conditions = JsonAt(pod, {"status", "conditions"});
+      if (conditions != nullptr && conditions->is_array()) {
+        for (const Json& condition : conditions->as_array()) {
+          if (JsonString(condition, {"type"}) == "Ready" &&
+              JsonString(condition, {"status"}) == "True") {
+            return name;
+          }
+        }
+      }
+      if (running.empty()) running = name;
+    }
+  }
+  if (!running.empty()) return running;
+  return absl::UnavailableError(absl::StrCat(
+      "no running builder pod", node_name.empty() ? "" : absl::StrCat(" on node \"", node_name, "\""),
+      " in namespace \"", ns, "\" to open a tunnel to (see \"kim system info\")"));
 }
 
 }  // namespace kim::kube

@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "kim/log.h"
 #include "lib/core/http_client.h"
-#include "lib/kube/exec_credential.h"
+#include "lib/kube/client_state.h"
 
 namespace kim::kube {
 namespace {
@@ -35,19 +35,6 @@ std::string Describe(const Resource& resource, const std::string& ns, const std:
   if (!name.empty()) absl::StrAppend(&out, " \"", name, "\"");
   if (resource.namespaced && !ns.empty()) absl::StrAppend(&out, " in namespace \"", ns, "\"");
   return out;
-}
-
-// Verifies the server's certificate chain and its name against tls-server-name instead of the
-// URL's host (OpenSSL's whole-chain callback; cpprestsdk's own host check is bypassed).
-int VerifyAgainstServerName(X509_STORE_CTX* store, void* arg) {
-  const char* name = static_cast<const char*>(arg);
-  // OpenSSL's own per-certificate verdicts (cpprestsdk's callback would check the URL's host).
-  X509_STORE_CTX_set_verify_cb(store, [](int ok, X509_STORE_CTX*) { return ok; });
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(store);
-  if (X509_VERIFY_PARAM_set1_ip_asc(param, name) != 1) {
-    X509_VERIFY_PARAM_set1_host(param, name, 0);
-  }
-  return X509_verify_cert(store);
 }
 
 }  // namespace
@@ -122,86 +109,6 @@ absl::Status ApiError(int http_status, const std::string& body, const std::strin
   }
 }
 
-struct Client::State {
-  RestConfig config;
-  std::unique_ptr<ExecCredentialProvider> exec;
-  std::mutex mu;
-  std::shared_ptr<http_client> client;        // for ordinary requests
-  std::shared_ptr<http_client> watch_client;  // longer timeout
-  std::string client_cert;                    // the certificate `client` was built with
-  std::string token;                          // from token_file, re-read every minute
-  absl::Time token_read = absl::InfinitePast();
-  std::shared_ptr<std::string> server_name;
-
-  absl::StatusOr<std::shared_ptr<http_client>> Build(const std::string& cert, const std::string& key,
-                                                     absl::Duration timeout) {
-    HttpClientOptions options;
-    options.base_url = config.server;
-    options.ca_pem = config.ca_pem;
-    options.client_cert_pem = cert;
-    options.client_key_pem = key;
-    options.insecure_skip_verify = config.insecure_skip_tls_verify;
-    options.timeout = timeout;
-    auto built = NewHttpClient(options);  // validates the URL and the PEMs
-    if (!built.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("kubeconfig (", config.source, "): ",
-                                                     built.status().message()));
-    }
-    if (config.tls_server_name.empty() || config.insecure_skip_tls_verify) {
-      return std::shared_ptr<http_client>(std::move(*built));
-    }
-    // tls-server-name: the same client plus a chain verification against that name.
-    http::client::http_client_config http_config = (*built)->client_config();
-    auto previous = http_config.get_ssl_context_callback();
-    std::shared_ptr<std::string> name = server_name;
-    http_config.set_ssl_context_callback([previous, name](boost::asio::ssl::context& context) {
-      if (previous) previous(context);
-      SSL_CTX_set_cert_verify_callback(context.native_handle(), VerifyAgainstServerName,
-                                       const_cast<char*>(name->c_str()));
-    });
-    return std::make_shared<http_client>((*built)->base_uri(), http_config);
-  }
-
-  // The client to use and the Authorization header value for the next request.
-  absl::StatusOr<std::pair<std::shared_ptr<http_client>, std::string>> Prepare(bool watch) {
-    std::string cert = config.client_cert_pem, key = config.client_key_pem, authorization;
-    if (exec) {
-      auto credential = exec->Get();
-      if (!credential.ok()) return credential.status();
-      if (!credential->client_cert_pem.empty()) {
-        cert = credential->client_cert_pem;
-        key = credential->client_key_pem;
-      }
-      if (!credential->token.empty()) authorization = "Bearer " + credential->token;
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    if (authorization.empty()) {
-      if (!config.token_file.empty() && absl::Now() - token_read > absl::Minutes(1)) {
-        std::ifstream file(config.token_file);
-        std::stringstream buffer;
-        buffer << file.rdbuf();
-        if (file) token = std::string(absl::StripAsciiWhitespace(buffer.str()));
-        token_read = absl::Now();
-      }
-      const std::string& bearer = !token.empty() ? token : config.bearer_token;
-      if (!bearer.empty()) {
-        authorization = "Bearer " + bearer;
-      } else if (!config.username.empty() || !config.password.empty()) {
-        authorization = "Basic " + absl::Base64Escape(config.username + ":" + config.password);
-      }
-    }
-    if (client == nullptr || cert != client_cert) {
-      auto built = Build(cert, key, absl::Seconds(30));
-      if (!built.ok()) return built.status();
-      auto built_watch = Build(cert, key, absl::Seconds(90));
-      if (!built_watch.ok()) return built_watch.status();
-      client = *built;
-      watch_client = *built_watch;
-      client_cert = cert;
-    }
-    return std::make_pair(watch ? watch_client : client, authorization);
-  }
-};
 
 Client::Client(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Client::~Client() = default;
@@ -329,6 +236,13 @@ absl::StatusOr<Json> Client::Get(const Resource& resource, const std::string& ns
                                  const std::string& name) {
   return Execute(*state_, Call{http::methods::GET, ObjectPath(resource, ns, name, ""), {}, {},
                                "get", &resource, ns, name, ""});
+}
+
+absl::StatusOr<Json> Client::GetSubresource(const Resource& resource, const std::string& ns,
+                                            const std::string& name,
+                                            const std::string& subresource) {
+  return Execute(*state_, Call{http::methods::GET, ObjectPath(resource, ns, name, subresource), {},
+                               {}, "get", &resource, ns, name, subresource});
 }
 
 absl::StatusOr<Json> Client::List(const Resource& resource, const std::string& ns,

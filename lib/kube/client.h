@@ -11,6 +11,10 @@
 
 #include <cpprest/json.h>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -57,6 +61,17 @@ struct LogOptions {
   // The API server asks the node's kubelet, which may not answer: give up after this long
   // without a byte.
   absl::Duration timeout = absl::Seconds(10);
+};
+
+// What an upgraded request (a WebSocket: port-forward, exec) to the API server needs to carry
+// the same identity and trust as the client's ordinary requests.
+struct StreamingAccess {
+  std::string server;         // https://host:port
+  std::string authorization;  // Authorization header value ("Bearer ...", "Basic ..."), or ""
+  bool verify_server = true;  // false with insecure-skip-tls-verify
+  // Adds the CA, the client certificate and the server-name check (tls-server-name, else the
+  // URL's host) to a TLS context.
+  std::function<void(boost::asio::ssl::context&)> configure_tls;
 };
 
 struct WatchEvent {
@@ -110,6 +125,15 @@ class Client {
   // not answer within options.timeout.
   absl::StatusOr<std::string> PodLogs(const std::string& ns, const std::string& name,
                                       const LogOptions& options);
+
+  // GET of a subresource of a named object, e.g. "portforward" of a pod (to learn why an
+  // upgrade was refused: RBAC, a missing pod). Errors as for Get.
+  absl::StatusOr<Json> GetSubresource(const Resource& resource, const std::string& ns,
+                                      const std::string& name, const std::string& subresource);
+
+  // The credentials and TLS set-up for a streaming request, fresh for each call (exec plugins
+  // and token files may have rotated).
+  absl::StatusOr<StreamingAccess> Streaming();
 
   // Create-or-update with retry on conflict: reads the object (nullopt when missing), lets
   // `mutate` change it (or build it), then creates it, or updates it when mutate returned true

@@ -19,6 +19,7 @@ std::unique_ptr<Installer> NewKubeInstaller(std::shared_ptr<Client> client,
 // Where the installed builder listens and the client certificate to talk to it.
 struct BuilderEndpoint {
   std::string host;          // node address, or the endpoint-override annotation
+  std::string node_name;     // the node of that address
   int buildkit_port = 0;
   int agent_port = 0;
   std::string ca_pem;        // CA of the builder's server certificates
@@ -31,6 +32,11 @@ struct BuilderEndpoint {
 // installed in namespace "X": run "kim system install"`) when the Service is missing;
 // Unavailable when it has no endpoint yet.
 absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::string& namespace_name);
+
+// The name of the builder pod on node `node_name` (a ready one when there are several, e.g.
+// while one is replaced), for the API-server tunnel. Unavailable when there is none.
+absl::StatusOr<std::string> FindBuilderPod(Client& client, const std::string& namespace_name,
+                                           const std::string& node_name);
 
 }  // namespace kim::kube
 

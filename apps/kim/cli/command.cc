@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "apps/kim/cli/cxxopts.h"
 #include "kim/log.h"
@@ -275,6 +276,17 @@ int Execute(Command& root, const std::vector<std::string>& argv, std::ostream& o
   if (invocation.flags.Bool("help")) {
     WriteHelp(command, out);
     return kExitOk;
+  }
+  for (const Flag& flag : command.AllFlags()) {
+    const std::string value = invocation.flags.String(flag.name);
+    if (flag.choices.empty() || value.empty() ||
+        std::find(flag.choices.begin(), flag.choices.end(), value) != flag.choices.end()) {
+      continue;
+    }
+    return UsageError(command,
+                      absl::StrCat("invalid argument \"", value, "\" for \"--", flag.name,
+                                   "\" flag: must be one of ", absl::StrJoin(flag.choices, ", ")),
+                      err);
   }
   if (invocation.flags.Bool("debug")) {
     const std::string level = invocation.flags.String("debug-level");

@@ -28,6 +28,8 @@ struct Flag {
   std::string default_value;  // shown as (default ...) and used when the flag is absent
   std::string env;            // environment variable read when the flag is absent
   bool hidden = false;        // accepted but left out of help
+  // The only values accepted (from the command line or the environment); empty = any.
+  std::vector<std::string> choices;
 };
 
 // The values of every flag of an invocation, after defaults and environment fallbacks.

@@ -20,6 +20,10 @@ std::vector<Flag> GlobalFlags() {
        .usage = "kubeconfig for authentication", .env = "KUBECONFIG"},
       {.name = "namespace", .shorthand = 'n', .type = FlagType::kString, .usage = "namespace",
        .default_value = "kube-image", .env = "KIM_NAMESPACE"},
+      {.name = "tunnel", .type = FlagType::kString,
+       .usage = "Reach the builder directly (never), through the API server (always), or "
+                "directly with the API server as fallback (auto) (env KIM_TUNNEL)",
+       .default_value = "auto", .env = "KIM_TUNNEL", .choices = {"auto", "always", "never"}},
       {.name = "containerd-socket", .type = FlagType::kString,
        .usage = "Act on this containerd socket directly, without Kubernetes "
                 "(env KIM_CONTAINERD_SOCKET)",
@@ -48,6 +52,7 @@ ConnectOptions ConnectOptionsFrom(const FlagValues& flags) {
   options.kubeconfig = flags.String("kubeconfig");
   options.context = flags.String("context");
   options.namespace_name = flags.String("namespace");
+  options.tunnel = flags.String("tunnel");
   options.containerd_socket = flags.String("containerd-socket");
   options.agent_addr = flags.String("agent-addr");
   options.buildkit_addr = flags.String("buildkit-addr");

@@ -1,0 +1,174 @@
+// PortForward: a loopback listener whose every connection is relayed through its own
+// PortForwardStream. The first stream is opened by Start (to report refusals there) and serves
+// the first connection.
+#include "lib/kube/port_forward.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "kim/log.h"
+#include "lib/kube/port_forward_stream.h"
+
+namespace kim::kube {
+namespace {
+
+class LoopbackPortForward : public PortForward {
+ public:
+  LoopbackPortForward(std::shared_ptr<Client> client, PortForwardOptions options, int listener,
+                      int local_port)
+      : client_(std::move(client)), options_(std::move(options)), listener_(listener),
+        local_port_(local_port) {}
+
+  ~LoopbackPortForward() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      for (Connection& connection : connections_) {
+        if (connection.stream) connection.stream->Abort();
+      }
+    }
+    shutdown(listener_, SHUT_RDWR);  // ends accept()
+    if (acceptor_.joinable()) acceptor_.join();
+    close(listener_);
+    std::list<Connection> connections;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      connections.swap(connections_);
+    }
+    for (Connection& connection : connections) connection.thread.join();
+  }
+
+  std::string local_address() const override { return absl::StrCat("127.0.0.1:", local_port_); }
+
+  std::string last_error() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_error_;
+  }
+
+  // Opens the first stream and starts accepting.
+  absl::Status Start() {
+    auto first = OpenStream();
+    if (!first.ok()) return first.status();
+    spare_ = *std::move(first);
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Connection {
+    std::shared_ptr<PortForwardStream> stream;  // null while it is being opened
+    std::thread thread;
+    bool done = false;
+  };
+
+  absl::StatusOr<std::unique_ptr<PortForwardStream>> OpenStream() {
+    return PortForwardStream::Open(*client_, options_, [this](const std::string& text) {
+      LogDebug(0, absl::StrCat("tunnel: ", options_.pod, ":", options_.port, ": ", text));
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = text;
+    });
+  }
+
+  void AcceptLoop() {
+    while (true) {
+      int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EINTR || errno == ECONNABORTED)) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (fd < 0 || stopping_) {
+        if (fd >= 0) close(fd);
+        return;
+      }
+      ReapFinished();
+      connections_.emplace_back();
+      Connection* connection = &connections_.back();
+      std::unique_ptr<PortForwardStream> spare = std::move(spare_);
+      connection->thread = std::thread([this, connection, fd, spare = std::move(spare)]() mutable {
+        Serve(*connection, fd, std::move(spare));
+      });
+    }
+  }
+
+  // Relays one local connection, through the spare stream when there is one, else a new one.
+  void Serve(Connection& connection, int fd, std::unique_ptr<PortForwardStream> stream) {
+    if (stream == nullptr) {
+      auto opened = OpenStream();
+      if (!opened.ok()) {
+        LogDebug(0, absl::StrCat("tunnel: ", opened.status().message()));
+        std::lock_guard<std::mutex> lock(mu_);
+        last_error_ = std::string(opened.status().message());
+        close(fd);
+        connection.done = true;
+        return;
+      }
+      stream = *std::move(opened);
+    }
+    std::shared_ptr<PortForwardStream> shared(std::move(stream));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      connection.stream = shared;
+      if (stopping_) shared->Abort();
+    }
+    shared->Relay(fd);
+    std::lock_guard<std::mutex> lock(mu_);
+    connection.done = true;
+  }
+
+  // Joins the threads of connections that ended (mu_ held; their threads no longer take it).
+  void ReapFinished() {
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (it->done) {
+        it->thread.join();
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  const std::shared_ptr<Client> client_;
+  const PortForwardOptions options_;
+  const int listener_;
+  const int local_port_;
+  mutable std::mutex mu_;
+  std::unique_ptr<PortForwardStream> spare_;  // opened by Start, used by the first connection
+  std::list<Connection> connections_;
+  std::thread acceptor_;
+  bool stopping_ = false;
+  std::string last_error_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PortForward>> PortForward::Start(
+    std::shared_ptr<Client> client, const PortForwardOptions& options) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) {
+    return absl::InternalError(absl::StrCat("cannot open a local socket: ", strerror(errno)));
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(listener, 16) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const std::string error = strerror(errno);
+    close(listener);
+    return absl::InternalError(absl::StrCat("cannot listen on 127.0.0.1 for the tunnel: ", error));
+  }
+  auto forward = std::make_unique<LoopbackPortForward>(std::move(client), options, listener,
+                                                       ntohs(address.sin_port));
+  if (absl::Status status = forward->Start(); !status.ok()) return status;
+  return std::unique_ptr<PortForward>(std::move(forward));
+}
+
+}  // namespace kim::kube

@@ -1,0 +1,39 @@
+// One WebSocket port-forward to one pod port (`v4.channel.k8s.io`): channel 0 carries the
+// data both ways, channel 1 the node's error text; the node opens each with the port number
+// (2 bytes, little-endian). One WebSocket is one TCP connection at the pod, with no half-close.
+// Internal to lib/kube (port_forward.cc).
+#ifndef KIM_LIB_KUBE_PORT_FORWARD_STREAM_H_
+#define KIM_LIB_KUBE_PORT_FORWARD_STREAM_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "lib/kube/client.h"
+#include "lib/kube/port_forward.h"
+
+namespace kim::kube {
+
+class PortForwardStream {
+ public:
+  // Called with each piece of text the node sends on the error channel.
+  using ErrorTextHandler = std::function<void(const std::string&)>;
+
+  // Opens the WebSocket and waits until the node has opened both channels. Errors as for
+  // PortForward::Start.
+  static absl::StatusOr<std::unique_ptr<PortForwardStream>> Open(Client& client,
+                                                                 const PortForwardOptions& options,
+                                                                 ErrorTextHandler on_error_text);
+  virtual ~PortForwardStream() = default;
+
+  // Relays between the connected socket `fd` (taken over, closed at the end) and the WebSocket
+  // until either side ends, then closes both. Blocks.
+  virtual void Relay(int fd) = 0;
+  // Makes a running Relay end soon (from another thread).
+  virtual void Abort() = 0;
+};
+
+}  // namespace kim::kube
+
+#endif  // KIM_LIB_KUBE_PORT_FORWARD_STREAM_H_
