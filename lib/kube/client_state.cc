@@ -120,7 +120,11 @@ absl::StatusOr<StreamingAccess> Client::Streaming() {
   const std::string ca = config.ca_pem, cert = credentials->cert_pem, key = credentials->key_pem;
   const bool verify = access.verify_server;
   access.configure_tls = [ca, cert, key, name, verify](boost::asio::ssl::context& context) {
-    if (!ca.empty()) context.add_certificate_authority(boost::asio::buffer(ca));
+    if (!ca.empty()) {
+      context.add_certificate_authority(boost::asio::buffer(ca));
+    } else {
+      context.set_default_verify_paths();  // no CA in the kubeconfig: the system's roots
+    }
     if (!cert.empty()) context.use_certificate_chain(boost::asio::buffer(cert));
     if (!key.empty()) context.use_private_key(boost::asio::buffer(key), boost::asio::ssl::context::pem);
     if (verify) {

@@ -1,6 +1,7 @@
-// PortForward: a loopback listener whose every connection is relayed through its own
-// PortForwardStream. The first stream is opened by Start (to report refusals there) and serves
-// the first connection.
+// PortForward: a loopback listener whose connections are relayed through one SPDY tunnel (the
+// API server's WebSocket tunnelling, 1.31+), or, where the API server has none, each through
+// its own PortForwardStream (the WebSocket channel protocol). Start opens the tunnel, or the
+// first stream, so that refusals show there.
 #include "lib/kube/port_forward.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "kim/log.h"
 #include "lib/kube/port_forward_stream.h"
+#include "lib/kube/spdy_tunnel.h"
 
 namespace kim::kube {
 namespace {
@@ -32,6 +34,7 @@ class LoopbackPortForward : public PortForward {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
+      if (spdy_ != nullptr) spdy_->Abort();
       for (Connection& connection : connections_) {
         if (connection.stream) connection.stream->Abort();
       }
@@ -54,11 +57,23 @@ class LoopbackPortForward : public PortForward {
     return last_error_;
   }
 
-  // Opens the first stream and starts accepting.
+  // Opens the SPDY tunnel, else the first channel stream, and starts accepting.
   absl::Status Start() {
-    auto first = OpenStream();
-    if (!first.ok()) return first.status();
-    spare_ = *std::move(first);
+    auto tunnel = SpdyTunnel::Open(*client_, options_, ErrorTextHandler());
+    if (tunnel.ok()) {
+      spdy_ = *std::move(tunnel);
+    } else {
+      const absl::Status& status = tunnel.status();
+      if (absl::IsPermissionDenied(status) || absl::IsNotFound(status) ||
+          absl::IsUnauthenticated(status)) {
+        return status;
+      }
+      LogDebug(0, absl::StrCat("tunnel: no SPDY tunnelling (", status.message(),
+                               "); one WebSocket per connection instead"));
+      auto first = OpenStream();
+      if (!first.ok()) return first.status();
+      spare_ = *std::move(first);
+    }
     acceptor_ = std::thread([this] { AcceptLoop(); });
     return absl::OkStatus();
   }
@@ -70,12 +85,37 @@ class LoopbackPortForward : public PortForward {
     bool done = false;
   };
 
-  absl::StatusOr<std::unique_ptr<PortForwardStream>> OpenStream() {
-    return PortForwardStream::Open(*client_, options_, [this](const std::string& text) {
+  PortForwardStream::ErrorTextHandler ErrorTextHandler() {
+    return [this](const std::string& text) {
       LogDebug(0, absl::StrCat("tunnel: ", options_.pod, ":", options_.port, ": ", text));
       std::lock_guard<std::mutex> lock(mu_);
       last_error_ = text;
-    });
+    };
+  }
+
+  absl::StatusOr<std::unique_ptr<PortForwardStream>> OpenStream() {
+    return PortForwardStream::Open(*client_, options_, ErrorTextHandler());
+  }
+
+  // The SPDY tunnel for a new connection: the open one, or a new one when it has closed (the
+  // API server or kubelet restarted); null when there is none.
+  std::shared_ptr<SpdyTunnel> Tunnel() {
+    std::shared_ptr<SpdyTunnel> tunnel;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (spdy_ == nullptr || stopping_) return nullptr;
+      if (spdy_->alive()) return spdy_;
+    }
+    auto reopened = SpdyTunnel::Open(*client_, options_, ErrorTextHandler());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!reopened.ok()) {
+      last_error_ = std::string(reopened.status().message());
+      LogDebug(0, absl::StrCat("tunnel: cannot reopen: ", last_error_));
+      return nullptr;
+    }
+    spdy_ = *std::move(reopened);
+    if (stopping_) spdy_->Abort();
+    return spdy_;
   }
 
   void AcceptLoop() {
@@ -99,6 +139,16 @@ class LoopbackPortForward : public PortForward {
 
   // Relays one local connection, through the spare stream when there is one, else a new one.
   void Serve(Connection& connection, int fd, std::unique_ptr<PortForwardStream> stream) {
+    if (bool spdy = [&] { std::lock_guard<std::mutex> lock(mu_); return spdy_ != nullptr; }(); spdy) {
+      if (std::shared_ptr<SpdyTunnel> tunnel = Tunnel()) {
+        tunnel->Relay(fd);
+      } else {
+        close(fd);
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      connection.done = true;
+      return;
+    }
     if (stream == nullptr) {
       auto opened = OpenStream();
       if (!opened.ok()) {
@@ -139,7 +189,8 @@ class LoopbackPortForward : public PortForward {
   const int listener_;
   const int local_port_;
   mutable std::mutex mu_;
-  std::unique_ptr<PortForwardStream> spare_;  // opened by Start, used by the first connection
+  std::shared_ptr<SpdyTunnel> spdy_;  // all connections go through it when there is one
+  std::unique_ptr<PortForwardStream> spare_;  // else: opened by Start, used by the first connection
   std::list<Connection> connections_;
   std::thread acceptor_;
   bool stopping_ = false;
