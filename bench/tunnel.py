@@ -14,7 +14,8 @@ host, where both routes work.
 
 Brings up its own lab (`scripts/lab up`, one node), installs kim, and downs the lab at the end,
 also on failure. Prints medians (min-max), the ratio tunnel/direct (goal <= 1.25 for both
-uploads), and the kim client's CPU time (user+sys) and peak RSS per route.
+uploads), and the kim client's CPU time (user+sys) and peak RSS per route. The whole cluster
+runs on this machine, so run it idle: it warns when the load average exceeded 1 during a case.
 """
 import argparse
 import os
@@ -94,7 +95,8 @@ class Runner:
         return self.must([self.lab["KIM_LAB_KUBECTL"], "--request-timeout=60s", *args], what)
 
     def timed(self, argv):
-        """Runs argv (output to a file); returns (seconds, user+sys CPU seconds, peak RSS MB)."""
+        """Runs argv (output to a file); returns (seconds, user+sys CPU seconds, peak RSS MB,
+        user CPU seconds, sys CPU seconds)."""
         with open(self.out, "w") as out:
             start = time.perf_counter()
             proc = subprocess.Popen(argv, env=self.env, stdout=out, stderr=subprocess.STDOUT)
@@ -104,7 +106,8 @@ class Runner:
             with open(self.out) as f:
                 tail = f.read()[-4000:]
             raise RuntimeError(f"{' '.join(argv)} failed (exit {os.waitstatus_to_exitcode(status)}):\n{tail}")
-        return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+        return (elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, usage.ru_utime,
+                usage.ru_stime)
 
     def builder_pod(self):
         names = self.kubectl("-n", NS, "get", "pods", "-l", SELECTOR, "-o",
@@ -122,8 +125,11 @@ def summary(values, unit=""):
     return f"{statistics.median(values):8.3f}{unit} ({min(values):.3f}-{max(values):.3f})"
 
 
+LOADS = []  # the 1-minute load average after each measured run
+
+
 def report(name, results, goal):
-    """results: route -> list of (seconds, cpu, rss). Prints medians and the ratio."""
+    """results: route -> list of (seconds, cpu, rss, ...). Prints medians and the ratio."""
     for route in ROUTES:
         rows = results[route]
         print(f"{name:6s} {route:6s} {summary([r[0] for r in rows], ' s')}   client CPU "
@@ -135,6 +141,12 @@ def report(name, results, goal):
     goal_text = f" (goal <= {goal:.2f})" if goal else ""
     print(f"{name:6s} ratio tunnel/direct {ratio:.2f}{goal_text}   client CPU ratio {cpu_ratio:.2f}",
           flush=True)
+    if LOADS and max(LOADS) > 1.0:
+        # everything (API server, kubelet, buildkitd, kim) shares this machine's cores: other
+        # work moves these figures by a factor of 2 and more (seen with a compile beside it)
+        print(f"{name:6s} WARNING: load average up to {max(LOADS):.1f} during the runs: the machine "
+              f"was not idle, figures are unreliable", flush=True)
+    LOADS.clear()
 
 
 def bench_build(runner, name, context, runs):
@@ -149,7 +161,9 @@ def bench_build(runner, name, context, runs):
             row = runner.timed([runner.kim, "build", "--tunnel", ROUTES[route], "--no-cache",
                                 "--progress", "plain", context])
             results[route].append(row)
-            log(f"  {name} run {run + 1} {route:6s} {row[0]:7.2f} s  CPU {row[1]:6.2f} s  {row[2]:5.1f} MB")
+            LOADS.append(os.getloadavg()[0])
+            log(f"  {name} run {run + 1} {route:6s} {row[0]:7.2f} s  CPU {row[1]:6.2f} s (user {row[3]:.2f}, "
+                f"sys {row[4]:.2f})  {row[2]:5.1f} MB  load {os.getloadavg()[0]:.1f}")
     report(name, results, GOAL)
 
 
@@ -161,6 +175,7 @@ def bench_images(runner, runs):
         order = list(ROUTES) if run % 2 == 0 else list(reversed(ROUTES))
         for route in order:
             results[route].append(runner.timed([runner.kim, "images", "--tunnel", ROUTES[route]]))
+            LOADS.append(os.getloadavg()[0])
     for route in ROUTES:
         log(f"  images {route:6s} " + " ".join(f"{r[0] * 1000:.0f}" for r in results[route]) + " ms")
     report("images", results, None)
