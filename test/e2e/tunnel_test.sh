@@ -120,7 +120,7 @@ pf_agent() {
 check "kubectl port-forward from the client netns reaches the agent's TLS server (pod ${pod:-?})" pf_agent
 
 # ---------------------------------------------------------------- kim from the client netns
-mkdir -p "$WORK/cache" "$WORK/host-cache" "$WORK/ro-cache"
+mkdir -p "$WORK/cache" "$WORK/host-cache" "$WORK/ro-cache" "$WORK/env-cache"
 client_kim() { in_client env XDG_CACHE_HOME="$WORK/cache" "$KIM" "$@"; }
 routes=$WORK/cache/kim/routes.json
 
@@ -132,6 +132,11 @@ check "and it names the tunnel" grep -q tunnel "$routes"
 check "a second kim images --tunnel auto" client_kim --debug images --tunnel auto
 output_has "uses the tunnel again" 'route: tunnel'
 output_has "from the cache, without probing the direct route" 'cached'
+check "KIM_TUNNEL=always in the environment works like the flag" \
+  env KIM_TUNNEL=always XDG_CACHE_HOME="$WORK/env-cache" nsenter --net="$CLIENT_NS" -- "$KIM" --debug images
+output_has "through the tunnel" 'route: tunnel'
+check_fails "an unknown --tunnel mode is refused, naming the modes" 'auto.*always.*never|never.*always.*auto' \
+  client_kim images --tunnel sometimes
 
 ctx=$WORK/ctx
 mkdir -p "$ctx"
