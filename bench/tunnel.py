@@ -14,7 +14,8 @@ host, where both routes work.
 
 Brings up its own lab (`scripts/lab up`, one node), installs kim, and downs the lab at the end,
 also on failure. Prints medians (min-max), the ratio tunnel/direct (goal <= 1.25 for both
-uploads), and the kim client's CPU time (user+sys) and peak RSS per route. The whole cluster
+uploads), the kim client's CPU time (user+sys) and peak RSS per route, and the CPU time of the
+processes on the way (kube-apiserver, the node's kubelet, containerd, buildkitd). The whole cluster
 runs on this machine, so run it idle: it warns when the load average exceeded 1 during a case.
 """
 import argparse
@@ -74,6 +75,7 @@ class Runner:
     def __init__(self, kim, lab, work):
         self.kim = kim
         self.lab = lab
+        self.server = None  # after the install, when the builder's processes exist
         self.env = dict(os.environ)
         for key in ("KIM_TUNNEL", "KIM_AGENT_ADDR", "KIM_BUILDKIT_ADDR", "KIM_CONTAINERD_SOCKET"):
             self.env.pop(key, None)
@@ -97,6 +99,9 @@ class Runner:
     def timed(self, argv):
         """Runs argv (output to a file); returns (seconds, user+sys CPU seconds, peak RSS MB,
         user CPU seconds, sys CPU seconds)."""
+        if self.server is None:
+            self.server = ServerCpu(self.lab["KIM_LAB_DIR"])
+        before = self.server.read()
         with open(self.out, "w") as out:
             start = time.perf_counter()
             proc = subprocess.Popen(argv, env=self.env, stdout=out, stderr=subprocess.STDOUT)
@@ -106,8 +111,10 @@ class Runner:
             with open(self.out) as f:
                 tail = f.read()[-4000:]
             raise RuntimeError(f"{' '.join(argv)} failed (exit {os.waitstatus_to_exitcode(status)}):\n{tail}")
+        after = self.server.read()
+        server = {name: after[name] - before.get(name, 0.0) for name in after}
         return (elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, usage.ru_utime,
-                usage.ru_stime)
+                usage.ru_stime, server)
 
     def builder_pod(self):
         names = self.kubectl("-n", NS, "get", "pods", "-l", SELECTOR, "-o",
@@ -119,6 +126,52 @@ class Runner:
     def prune(self):
         self.kubectl("-n", NS, "exec", self.builder_pod(), "-c", "buildkitd", "--", "buildctl",
                      "--addr", BUILDKIT_SOCKET, "prune", "--all", what="buildctl prune --all in the builder pod")
+
+
+def _stat(pid):
+    """(comm, ppid, utime+stime in seconds) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    comm = data[data.index("(") + 1:data.rindex(")")]
+    fields = data[data.rindex(")") + 2:].split()
+    return comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServerCpu:
+    """CPU seconds used by the processes that carry the tunnel: the lab's kube-apiserver and the
+    node's kubelet and containerd (found under the lab's node-0 process), read from /proc."""
+
+    NAMES = ("kube-apiserver", "kubelet", "containerd", "buildkitd")
+
+    def __init__(self, lab_dir):
+        self.pids = {}
+        tops = {}
+        with open(os.path.join(lab_dir, "pids")) as f:
+            for line in f:
+                name, _, pid = line.strip().partition(" ")
+                if name in ("kube-apiserver", "node-0") and pid.isdigit():
+                    tops[name] = int(pid)
+        if "kube-apiserver" in tops:
+            self.pids["kube-apiserver"] = tops["kube-apiserver"]
+        if "node-0" in tops:
+            parent = {}
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and (st := _stat(entry)) is not None:
+                    parent[int(entry)] = (st[1], st[0])
+            for pid, (ppid, comm) in sorted(parent.items()):
+                if comm not in self.NAMES or comm in self.pids:
+                    continue
+                up, seen = ppid, 0
+                while up > 1 and up != tops["node-0"] and seen < 64:
+                    up, seen = parent.get(up, (0, ""))[0], seen + 1
+                if up == tops["node-0"]:
+                    self.pids[comm] = pid
+
+    def read(self):
+        return {name: (st[2] if (st := _stat(pid)) else 0.0) for name, pid in self.pids.items()}
 
 
 def summary(values, unit=""):
@@ -134,6 +187,12 @@ def report(name, results, goal):
         rows = results[route]
         print(f"{name:6s} {route:6s} {summary([r[0] for r in rows], ' s')}   client CPU "
               f"{summary([r[1] for r in rows], ' s')}   peak RSS {max(r[2] for r in rows):5.1f} MB")
+    for route in ROUTES:
+        rows = results[route]
+        names = sorted(rows[0][5]) if rows and len(rows[0]) > 5 else []
+        if names:
+            print(f"{name:6s} {route:6s} server CPU (median s): " + ", ".join(
+                f"{n} {statistics.median(r[5].get(n, 0.0) for r in rows):.2f}" for n in names))
     ratio = statistics.median(r[0] for r in results["tunnel"]) / \
         statistics.median(r[0] for r in results["direct"])
     cpu_ratio = statistics.median(r[1] for r in results["tunnel"]) / \
@@ -163,7 +222,8 @@ def bench_build(runner, name, context, runs):
             results[route].append(row)
             LOADS.append(os.getloadavg()[0])
             log(f"  {name} run {run + 1} {route:6s} {row[0]:7.2f} s  CPU {row[1]:6.2f} s (user {row[3]:.2f}, "
-                f"sys {row[4]:.2f})  {row[2]:5.1f} MB  load {os.getloadavg()[0]:.1f}")
+                f"sys {row[4]:.2f})  {row[2]:5.1f} MB  load {os.getloadavg()[0]:.1f}  server CPU "
+                + " ".join(f"{n} {v:.2f}" for n, v in sorted(row[5].items())))
     report(name, results, GOAL)
 
 
@@ -211,6 +271,7 @@ def main():
             runner = Runner(args.kim, lab, work)
             log("bench: kim system install")
             runner.must([args.kim, "system", "install", "--timeout", "180s"], "kim system install")
+            runner.server = None
             for route, mode in ROUTES.items():  # both routes work before anything is measured
                 runner.must([args.kim, "images", "--tunnel", mode], f"kim images --tunnel {mode} ({route})")
             for name in wanted:
