@@ -21,8 +21,9 @@
 namespace kim::kube {
 namespace {
 
-constexpr size_t kChunk = 1024 * 1024;  // bytes per DATA frame (the node reads whole frames)
-constexpr size_t kSendWindow = 4;       // DATA frames handed over and not yet written, per stream
+size_t Env(const char* name, size_t fallback) { const char* v = getenv(name); return v ? strtoul(v, nullptr, 10) : fallback; }
+const size_t kChunk = Env("KIM_T_CHUNK", 1024 * 1024);  // bytes per DATA frame (the node reads whole frames)
+const size_t kSendWindow = Env("KIM_T_WINDOW", 4);       // DATA frames handed over and not yet written, per stream
 
 // One forwarded connection: its two SPDY streams and the local socket.
 struct Stream {
