@@ -33,10 +33,10 @@ std::string RoutingHint(const std::string& host) {
                       "--endpoint-addr ADDRESS` giving one that is");
 }
 
+// The server certificate is checked against the dialled address, as before the tunnel existed
+// (certificates of older installs, or given by hand, need not name builder.<ns>.svc).
 BuilderRoute Direct(const kube::BuilderEndpoint& builder, int port) {
-  return BuilderRoute{.address = HostPort(builder.host, port),
-                      .server_name = builder.server_name,
-                      .hint = RoutingHint(builder.host)};
+  return BuilderRoute{.address = HostPort(builder.host, port), .hint = RoutingHint(builder.host)};
 }
 
 absl::StatusOr<BuilderRoute> Tunnel(const ConnectOptions& options,

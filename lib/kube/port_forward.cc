@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -127,6 +128,8 @@ class LoopbackPortForward : public PortForward {
         if (fd >= 0) close(fd);
         return;
       }
+      const int one = 1;  // small messages (HTTP/2 window updates, acks) must not wait for Nagle
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       ReapFinished();
       connections_.emplace_back();
       Connection* connection = &connections_.back();

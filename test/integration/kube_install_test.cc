@@ -390,21 +390,33 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
     CHECK(images.err.find("cannot reach containerd at unix://" + certs.path() +
                           "/no-containerd.sock") != std::string::npos);
     agent.Stop(SIGTERM);
-    // Unreachable now: the error says how to give kim an address that routes.
-    auto unreachable = Kim({"-k", kubeconfig, "-n", ns, "images"}, "",
+    // Unreachable now: --tunnel=never says how to give kim an address that routes, or to use
+    // the tunnel.
+    auto unreachable = Kim({"-k", kubeconfig, "-n", ns, "--tunnel", "never", "images"}, "",
                            {{"DOCKER_CONFIG", certs.path()}, {"KIM_CONTAINERD_SOCKET", ""}});
     INFO(unreachable.err);
     CHECK(unreachable.exit_code == 1);
-    CHECK(unreachable.err.find(absl::StrCat("cannot reach kim-agent at 127.0.0.1:", agent_port)) !=
-          std::string::npos);
+    CHECK(unreachable.err.find(absl::StrCat("cannot reach the builder at 127.0.0.1:", agent_port,
+                                            ": connection refused")) != std::string::npos);
+    CHECK(unreachable.err.find("--tunnel=auto or --tunnel=always") != std::string::npos);
     CHECK(unreachable.err.find("kim system install --force --endpoint-addr ADDRESS") !=
           std::string::npos);
+    // auto falls back to the tunnel, which cannot work here (these nodes have no kubelet): one
+    // error names both attempts.
+    auto both = Kim({"-k", kubeconfig, "-n", ns, "images"}, "",
+                    {{"DOCKER_CONFIG", certs.path()}, {"KIM_CONTAINERD_SOCKET", ""},
+                     {"XDG_CACHE_HOME", certs.path()}});
+    INFO(both.err);
+    CHECK(both.exit_code == 1);
+    CHECK(both.err.find(absl::StrCat("directly at 127.0.0.1:", agent_port, ": connection refused")) !=
+          std::string::npos);
+    CHECK(both.err.find("through the API server") != std::string::npos);
     certs.Write("Dockerfile", "FROM scratch\n");
-    auto build = Kim({"-k", kubeconfig, "-n", ns, "build", certs.path()}, "",
+    auto build = Kim({"-k", kubeconfig, "-n", ns, "--tunnel", "never", "build", certs.path()}, "",
                      {{"DOCKER_CONFIG", certs.path()}, {"KIM_BUILDKIT_ADDR", ""}});
     INFO(build.err);
     CHECK(build.exit_code == 1);
-    CHECK(build.err.find("cannot reach buildkitd at tcp://127.0.0.1:") != std::string::npos);
+    CHECK(build.err.find("cannot reach the builder at 127.0.0.1:") != std::string::npos);
     CHECK(build.err.find("--endpoint-addr ADDRESS") != std::string::npos);
   }
 
