@@ -5,6 +5,8 @@ to the node address) against the port-forward tunnel through the API server (`--
   small:  `kim build --no-cache` of 20,000 files of 1-4 KB in 200 directories (~50 MB)
   big:    the same of ~1 GB in 4 files
   images: `kim images` latency (discovery + connect + list)
+  raw:    1 GiB of raw bytes to a sink in the node's network, through kim's tunnel alone
+          (build/test/kim-port-forward) against `kubectl port-forward`, interleaved
 
 The builds are `FROM scratch` + `COPY . /ctx/` with no output (context upload + COPY), the
 contexts those of bench/build.py. Before each build: BuildKit's cache pruned (`buildctl prune
@@ -241,17 +243,107 @@ def bench_images(runner, runs):
     report("images", results, None)
 
 
+SINK = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); print("listening", flush=True)
+while True:
+    c, _ = s.accept(); n = 0
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    c.close(); print(n, flush=True)
+"""
+
+
+def send_gib(port, sink):
+    """Sends 1 GiB to 127.0.0.1:port and waits until the sink has counted it all (a port-forward
+    has no half-close: the node closes the pod's end when the client's ends, so the sink says
+    what it got on its standard output); returns the seconds taken."""
+    import socket
+    conn = socket.create_connection(("127.0.0.1", port), timeout=120)
+    chunk = b"\xab" * (1 << 20)
+    start = time.perf_counter()
+    for _ in range(1024):
+        conn.sendall(chunk)
+    conn.shutdown(socket.SHUT_WR)
+    got = sink.stdout.readline().strip()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    if got != str(1 << 30):
+        raise RuntimeError(f"the sink counted {got or 'nothing'} bytes, not 1 GiB")
+    return elapsed
+
+
+def start_forward(argv, env, pattern):
+    """Starts a port-forwarding program, returns (process, local port) once it prints one."""
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    if pattern not in line:
+        proc.kill()
+        raise RuntimeError(f"{' '.join(argv)} printed {line!r}")
+    port = int(line.split("127.0.0.1:")[1].split()[0])
+    return proc, port
+
+
+def bench_raw(runner, runs):
+    """1 GiB of raw bytes through the API server to a sink in the node's network (the builder
+    pod's, hostNetwork): kim's tunnel (build/test/kim-port-forward) against kubectl port-forward,
+    interleaved."""
+    node_netns = os.path.join(runner.lab["KIM_LAB_DIR"], "node-0", "netns")
+    port = 19999
+    sink = subprocess.Popen(["nsenter", f"--net={node_netns}", sys.executable, "-c", SINK, str(port)],
+                            stdout=subprocess.PIPE, text=True)
+    tool = os.path.join(os.path.dirname(runner.kim), "..", "..", "test", "kim-port-forward")
+    try:
+        if "listening" not in sink.stdout.readline():
+            raise RuntimeError("the sink in the node's network did not start")
+        pod = runner.builder_pod()
+        tools = {
+            "kim": ([tool, NS, pod, str(port)], "127.0.0.1:"),
+            "kubectl": ([runner.lab["KIM_LAB_KUBECTL"], "-n", NS, "port-forward", "--address", "127.0.0.1",
+                         f"pod/{pod}", f":{port}"], "Forwarding from 127.0.0.1:"),
+        }
+        results = {name: [] for name in tools}
+        for run in range(runs):
+            order = list(tools) if run % 2 == 0 else list(reversed(tools))
+            for name in order:
+                argv, pattern = tools[name]
+                proc, local = start_forward(argv, runner.env, pattern)
+                before = os.times()
+                try:
+                    seconds = send_gib(local, sink)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+                after = os.times()
+                cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                results[name].append(seconds)
+                log(f"  raw run {run + 1} {name:8s} {seconds:6.2f} s  forwarder CPU {cpu:5.2f} s")
+        for name in tools:
+            values = results[name]
+            print(f"raw    {name:8s} {statistics.median(values):7.3f} s ({min(values):.3f}-{max(values):.3f})"
+                  f"   {1024 / statistics.median(values):6.0f} MiB/s", flush=True)
+        ratio = statistics.median(results["kim"]) / statistics.median(results["kubectl"])
+        print(f"raw    ratio kim/kubectl port-forward {ratio:.2f}", flush=True)
+    finally:
+        sink.kill()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kim", default=os.path.join(REPO, "build/apps/kim/kim"))
     parser.add_argument("--runs", type=int, help="runs per route (default 3 for builds, 20 for images)")
-    parser.add_argument("--only", choices=["small", "big", "images"])
+    parser.add_argument("--only", choices=["small", "big", "images", "raw"])
     args = parser.parse_args()
     if not os.access(args.kim, os.X_OK):
         sys.exit(f"no kim binary at {args.kim} (build it, or pass --kim)")
     if os.geteuid() != 0:
         sys.exit("bench/tunnel needs root (scripts/lab up)")
-    wanted = [args.only] if args.only else ["small", "big", "images"]
+    wanted = [args.only] if args.only else ["small", "big", "images", "raw"]
     contexts = {"small": os.path.join(CACHE, "build-small"), "big": os.path.join(CACHE, "build-big")}
     log(f"bench: preparing contexts in {CACHE}")
     if "small" in wanted:
@@ -277,6 +369,8 @@ def main():
             for name in wanted:
                 if name == "images":
                     bench_images(runner, args.runs or 20)
+                elif name == "raw":
+                    bench_raw(runner, args.runs or 3)
                 else:
                     bench_build(runner, name, contexts[name], args.runs or 3)
     except RuntimeError as e:

@@ -76,8 +76,8 @@ absl::StatusOr<WebSocketOptions> PortForwardRequest(Client& client,
 
 namespace {
 
-constexpr size_t kChunk = 1024 * 1024;  // bytes per message (the node reads whole messages)
-constexpr size_t kSendWindow = 4;       // messages handed over and not yet written
+constexpr size_t kChunk = 128 * 1024;  // bytes per message (as the SPDY tunnel's frames)
+constexpr size_t kSendWindow = 32;     // messages handed over and not yet written
 constexpr unsigned char kDataChannel = 0;
 constexpr unsigned char kErrorChannel = 1;
 

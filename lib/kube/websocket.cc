@@ -111,6 +111,10 @@ class BeastWebSocket : public WebSocket {
     }));
     ws_.binary(true);
     ws_.auto_fragment(false);
+    // Beast masks outgoing data through this buffer and writes it out per fill: 4 KiB by default,
+    // which means a TLS record and a system call per 4 KiB, here and at the API server (1 GB
+    // through the tunnel: 10.4 s with 4 KiB, 7.1 s with 256 KiB).
+    ws_.write_buffer_bytes(128 * 1024);
     ws_.read_message_max(64 << 20);
     {
       std::lock_guard<std::mutex> lock(mu_);
