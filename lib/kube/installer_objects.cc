@@ -143,8 +143,10 @@ Json DaemonSetObject(const BuilderSpec& spec) {
                                                                 spec.containerd_volume))}})})},
                    {"securityContext", privileged},
                    {"resources", Resources("10m", "16Mi")}});
-  const std::vector<std::string> buildctl = {"buildctl", "--addr", buildkit_socket, "debug",
-                                             "workers"};
+  // TCP probes, not `buildctl debug workers` in the container: buildkitd opens its TCP listener
+  // once its workers are up, a probe then costs no process in the pod every few seconds, and it
+  // works where exec into containers does not (a node whose runtime cannot exec).
+  const Json buildkit_port = Obj({{"port", Num(spec.buildkit_port)}});
   Json buildkitd = Obj(
       {{"name", Str("buildkitd")},
        {"image", Str(spec.buildkit_image)},
@@ -160,11 +162,11 @@ Json DaemonSetObject(const BuilderSpec& spec) {
                            {"protocol", Str("TCP")}})})},
        {"securityContext", privileged},
        {"resources", Resources("100m", "256Mi")},
-       {"readinessProbe", Obj({{"exec", Obj({{"command", Strs(buildctl)}})},
-                               {"initialDelaySeconds", Num(5)},
-                               {"periodSeconds", Num(10)},
+       {"readinessProbe", Obj({{"tcpSocket", buildkit_port},
+                               {"initialDelaySeconds", Num(2)},
+                               {"periodSeconds", Num(5)},
                                {"timeoutSeconds", Num(5)}})},
-       {"livenessProbe", Obj({{"exec", Obj({{"command", Strs(buildctl)}})},
+       {"livenessProbe", Obj({{"tcpSocket", buildkit_port},
                               {"initialDelaySeconds", Num(30)},
                               {"periodSeconds", Num(20)},
                               {"timeoutSeconds", Num(5)},

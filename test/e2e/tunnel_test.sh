@@ -177,26 +177,28 @@ output_has "uses the tunnel" 'route: tunnel'
 
 # ---------------------------------------------------------------- RBAC: pods/portforward
 ro_user=system:serviceaccount:$NS:kim-readonly
-ro_setup() {
-  kubectl apply -f - <<YAML || { echo "creating the kim-readonly ServiceAccount and Role failed"; return 1; }
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: kim-readonly, namespace: $NS}
----
+# ro_role NAME RESOURCES VERBS: a Role with one rule, bound to the kim-readonly ServiceAccount.
+ro_role() {
+  kubectl apply -f - <<YAML || { echo "creating the Role $1 failed"; return 1; }
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: kim-readonly-discovery, namespace: $NS}
+metadata: {name: $1, namespace: $NS}
 rules:
 - apiGroups: [""]
-  resources: [pods, services, endpoints, secrets]
-  verbs: [get, list, watch]
+  resources: [$2]
+  verbs: [$3]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: kim-readonly-discovery, namespace: $NS}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kim-readonly-discovery}
+metadata: {name: $1, namespace: $NS}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: $1}
 subjects: [{kind: ServiceAccount, name: kim-readonly, namespace: $NS}]
 YAML
+}
+ro_setup() {
+  printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: kim-readonly, namespace: %s}\n' "$NS" |
+    kubectl apply -f - >/dev/null || { echo "creating the kim-readonly ServiceAccount failed"; return 1; }
+  ro_role kim-readonly-discovery "pods, services, endpoints, secrets" "get, list, watch" || return 1
   local token ca
   token=$(kubectl -n "$NS" create token kim-readonly --duration 1h) || { echo "kubectl create token kim-readonly failed"; return 1; }
   [ -n "$token" ] || { echo "kubectl create token printed nothing"; return 1; }
@@ -237,21 +239,7 @@ check_fails "kim-readonly's --tunnel auto fails too, naming the tunnel's missing
 output_has "and the direct attempt" "routable|direct|$node_ip"
 
 ro_grant() {
-  kubectl apply -f - <<YAML || { echo "creating the kim-readonly-portforward Role failed"; return 1; }
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: kim-readonly-portforward, namespace: $NS}
-rules:
-- apiGroups: [""]
-  resources: [pods/portforward]
-  verbs: [get, create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: kim-readonly-portforward, namespace: $NS}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kim-readonly-portforward}
-subjects: [{kind: ServiceAccount, name: kim-readonly, namespace: $NS}]
-YAML
+  ro_role kim-readonly-portforward pods/portforward "get, create" || return 1
   # the authorizer's RBAC cache catches up within moments
   for _ in $(seq 50); do
     [ "$(can_i create pods portforward)" = yes ] && [ "$(can_i get pods portforward)" = yes ] && return 0
