@@ -66,5 +66,7 @@ YAML
   return 1
 }
 # in_node N CMD...: runs CMD inside lab node N's mount and network namespaces (as a node shell).
-in_node() { local n=$1; shift; local pids=($KIM_LAB_NODE_PIDS); nsenter -t "${pids[$n]}" -m -n -- "$@"; }
+# -r -w: the node's own root and directory (where the lab runs under a chroot, entering the mount
+# namespace alone would land in the machine's real root).
+in_node() { local n=$1; shift; local pids=($KIM_LAB_NODE_PIDS); nsenter -t "${pids[$n]}" -m -n -r -w -- "$@"; }
 node_ctr() { local n=$1; shift; in_node "$n" ctr -n k8s.io "$@"; }
