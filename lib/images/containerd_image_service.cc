@@ -18,10 +18,12 @@
 #include "kim/digest.h"
 #include "kim/platform.h"
 #include "kim/reference.h"
+#include "lib/images/containerd_archive.h"
 #include "lib/images/containerd_blob_source.h"
 #include "lib/images/containerd_image_json.h"
 #include "lib/images/containerd_lease.h"
 #include "lib/images/containerd_pull.h"
+#include "lib/images/containerd_records.h"
 #include "lib/images/containerd_remove_plan.h"
 #include "lib/images/image_filter.h"
 #include "lib/images/ingest_tracker.h"
@@ -218,6 +220,15 @@ class ContainerdImageService final : public ImageService {
     return digest->String();
   }
 
+  absl::Status Save(const std::vector<std::string>& images, const SaveOptions& options,
+                    const ByteSink& sink) override {
+    return SaveContainerdImages(*this, connection_, images, options, sink);
+  }
+
+  absl::StatusOr<std::vector<LoadedImage>> Load(const ByteSource& source) override {
+    return LoadContainerdImages(*this, connection_, source);
+  }
+
   absl::StatusOr<Image> Tag(const std::string& source,
                             const std::vector<std::string>& targets) override {
     std::vector<std::string> names;
@@ -242,7 +253,7 @@ class ContainerdImageService final : public ImageService {
     auto lease = ContainerdLease::Create(connection_);
     if (!lease.ok()) return lease.status();
     for (const std::string& name : names) {
-      if (absl::Status status = CreateOrUpdate(name, *record, lease->id()); !status.ok()) {
+      if (absl::Status status = CreateOrUpdateImageRecord(*connection_, name, *record, lease->id()); !status.ok()) {
         return status;
       }
     }
@@ -304,12 +315,7 @@ class ContainerdImageService final : public ImageService {
   }
 
   absl::StatusOr<images::Image> GetRecord(const std::string& name) {
-    images::GetImageRequest request;
-    request.set_name(name);
-    images::GetImageResponse response;
-    const grpc::Status status = images_->Get(connection_->NewContext().get(), request, &response);
-    if (!status.ok()) return FromGrpc(status, absl::StrCat("image record ", name));
-    return response.image();
+    return GetImageRecord(*connection_, name);
   }
 
   // A containerd record of `image`: the name it was found by, else any of its names.
@@ -327,28 +333,6 @@ class ContainerdImageService final : public ImageService {
       if (!absl::IsNotFound(last)) return last;
     }
     return last;
-  }
-
-  absl::Status CreateOrUpdate(const std::string& name, const images::Image& source,
-                              const std::string& lease) {
-    images::CreateImageRequest create;
-    images::Image* image = create.mutable_image();
-    image->set_name(name);
-    *image->mutable_labels() = source.labels();
-    *image->mutable_target() = source.target();
-    images::CreateImageResponse created;
-    grpc::Status status = images_->Create(connection_->NewContext(lease).get(), create, &created);
-    if (status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
-      return FromGrpc(status, absl::StrCat("cannot tag ", name));
-    }
-    // The name exists: point it at the new target in one step.
-    images::UpdateImageRequest update;
-    update.mutable_image()->set_name(name);
-    *update.mutable_image()->mutable_target() = source.target();
-    update.mutable_update_mask()->add_paths("target");
-    images::UpdateImageResponse updated;
-    status = images_->Update(connection_->NewContext(lease).get(), update, &updated);
-    return FromGrpc(status, absl::StrCat("cannot tag ", name));
   }
 
   // Deletes record `name` if it still points at one of `targets` (any target when empty).

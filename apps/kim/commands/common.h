@@ -40,6 +40,8 @@ std::unique_ptr<Command> NewPullCommand();
 std::unique_ptr<Command> NewPushCommand();
 std::unique_ptr<Command> NewRemoveCommand();
 std::unique_ptr<Command> NewTagCommand();
+std::unique_ptr<Command> NewSaveCommand();
+std::unique_ptr<Command> NewLoadCommand();
 
 // Turns an `image` subcommand into its top-level shortcut (`kim build` for `kim image build`):
 // new name and usage, listed under "Images Shortcuts", aliased to the full path.
