@@ -76,7 +76,13 @@ absl::Status ArchiveEntries::Finish() {
       return absl::DataLossError(absl::StrCat("the archive is truncated: ", status.message()));
     }
   }
-  return tar_.Finish();
+  absl::Status status = tar_.Finish();
+  if (absl::IsInvalidArgument(status)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the input is not an image archive: ", status.message(),
+                     archive_gzip_ ? " (inside gzip)" : " (nor gzip)"));
+  }
+  return status;
 }
 
 const ArchiveFile* ArchiveEntries::File(const std::string& path) const {

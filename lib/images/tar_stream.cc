@@ -238,10 +238,13 @@ absl::Status TarReader::EndEntry() {
 }
 
 absl::Status TarReader::Finish() {
+  if (entries_ == 0 && !ended_) {
+    return absl::InvalidArgumentError(header_.empty() ? "not a tar archive (it is empty)"
+                                                      : "not a tar archive");
+  }
   if (in_entry_ || remaining_ > 0 || !header_.empty() || extension_type_ != 0) {
     return absl::DataLossError("the archive is truncated");
   }
-  if (entries_ == 0) return absl::InvalidArgumentError("not a tar archive (it is empty)");
   return absl::OkStatus();
 }
 
