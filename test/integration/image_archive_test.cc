@@ -137,7 +137,7 @@ TEST_CASE("kim save: skopeo and ctr read the archive with the image's own digest
   CHECK(Sha256File(scratch.path + "/dir/manifest.json") == manifest);
 }
 
-TEST_CASE("kim save, rmi, load round-trips the image; stdout and stdin work", "[archive]") {
+TEST_CASE("kim save, rmi, load round-trips the image over stdout and stdin", "[archive]") {
   TestAgent agent;
   const std::string registry = PeerEnv("KIM_TEST_REGISTRY");
   const std::string source = registry + "/busybox:2";

@@ -92,7 +92,7 @@ std::string Gzip(const std::string& data) {
   return out;
 }
 
-TEST_CASE("gzip: members in a row inflate to their concatenation; truncation is reported",
+TEST_CASE("gzip: members in a row inflate to their concatenation and truncation is reported",
           "[gzip]") {
   const std::string first(300000, 'a'), second = "the second member";
   const std::string stream = Gzip(first) + Gzip(second);
