@@ -40,6 +40,10 @@ std::unique_ptr<Command> NewPullCommand();
 std::unique_ptr<Command> NewPushCommand();
 std::unique_ptr<Command> NewRemoveCommand();
 std::unique_ptr<Command> NewTagCommand();
+// inspect, history, completion (issue #14)
+std::unique_ptr<Command> NewInspectCommand();
+std::unique_ptr<Command> NewHistoryCommand();
+std::unique_ptr<Command> NewCompletionCommand();
 
 // Turns an `image` subcommand into its top-level shortcut (`kim build` for `kim image build`):
 // new name and usage, listed under "Images Shortcuts", aliased to the full path.

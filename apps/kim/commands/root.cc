@@ -63,6 +63,10 @@ std::unique_ptr<Command> NewRootCommand() {
   root->Add(AsShortcut(NewPushCommand(), "push", "[OPTIONS] IMAGE"));
   root->Add(AsShortcut(NewRemoveCommand(), "rmi", "[OPTIONS] IMAGE [IMAGE...]"));
   root->Add(AsShortcut(NewTagCommand(), "tag", "SOURCE_REF TARGET_REF [TARGET_REF, ...]"));
+  // inspect, history, completion (issue #14)
+  root->Add(AsShortcut(NewInspectCommand(), "inspect", "[OPTIONS] IMAGE [IMAGE...]"));
+  root->Add(AsShortcut(NewHistoryCommand(), "history", "[OPTIONS] IMAGE"));
+  root->Add(NewCompletionCommand());
   return root;
 }
 
@@ -78,6 +82,9 @@ std::unique_ptr<Command> NewImageCommand() {
   image->Add(NewPushCommand());
   image->Add(NewRemoveCommand());
   image->Add(NewTagCommand());
+  // inspect, history (issue #14)
+  image->Add(NewInspectCommand());
+  image->Add(NewHistoryCommand());
   return image;
 }
 
