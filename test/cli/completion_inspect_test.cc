@@ -48,6 +48,15 @@ TEST_CASE("completion bash: the script loads and registers _kim", "[cli][complet
   CHECK(result.err.empty());
 }
 
+TEST_CASE("completion bash: the one-line form with the array as a prefix", "[cli][completion]") {
+  const std::string script = std::string("source <(\"") + KIM_BINARY +
+                             "\" completion bash); COMP_WORDS=(kim im) COMP_CWORD=1 _kim; "
+                             "echo \"${COMPREPLY[@]}\"";
+  const auto result = Run({"/bin/bash", "-c", script});
+  INFO(result.err);
+  CHECK(result.out == "image images\n");
+}
+
 TEST_CASE("completion bash: commands, aliases, flags and their values", "[cli][completion]") {
   CHECK(BashComplete({"kim", "im"}) == "image images");
   CHECK(BashComplete({"kim", "image", "l"}) == "ls list");
