@@ -175,5 +175,5 @@ TEST_CASE("the real tree has no duplicate flags or names", "[cli]") {
       pending.push_back(child.get());
     }
   }
-  CHECK(commands == 21);  // kim, help, image + 6, system + 5, 6 shortcuts
+  CHECK(commands == 26);  // kim, help, image + 8, system + 5, 8 shortcuts, completion
 }
