@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "kim/platform.h"
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
 
@@ -82,6 +83,20 @@ std::string Ctr(const std::vector<std::string>& words) {
   argv.insert(argv.end(), words.begin(), words.end());
   const auto result = Run(argv);
   INFO(absl::StrJoin(argv, " ") << ": " << result.err);
+  REQUIRE(result.exit_code == 0);
+  return result.out;
+}
+
+// Runs curl against the registry: `method` on `path`, optionally with a body and content type;
+// returns what it printed (with -w, the HTTP status).
+std::string CurlSend(const std::string& method, const std::string& path, const std::string& body,
+                     const std::string& content_type) {
+  std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                   "-X", method, "http://" + Registry() + path};
+  if (!content_type.empty()) argv.insert(argv.end(), {"-H", "Content-Type: " + content_type});
+  if (!body.empty()) argv.insert(argv.end(), {"--data-binary", "@-"});
+  const auto result = Run(argv, body);
+  INFO(method << " " << path << ": " << result.err);
   REQUIRE(result.exit_code == 0);
   return result.out;
 }
@@ -209,6 +224,63 @@ TEST_CASE("kim inspect: Docker's JSON, checked against the config blob", "[inspe
     const auto by_id = kim({"inspect", "--format", "{{.Id}}", busybox.id.substr(7, 12)});
     CHECK(by_id.exit_code == 0);
     CHECK(by_id.out == busybox.id + "\n");
+  }
+}
+
+TEST_CASE("kim inspect of a multi-platform image shows the node's platform", "[inspect][cli]") {
+  // An index in a repository of its own: another platform's manifest (busybox:2) listed first,
+  // the node's (busybox:1) second. Blobs are mounted from the seed repository.
+  const std::string repo = "kimtest/" + Unique("inspect-index");
+  const kim::Platform host = kim::HostPlatform();
+  const std::string other_arch = host.architecture == "amd64" ? "arm64" : "amd64";
+  std::string entries;
+  for (const auto& [tag, arch] : {std::pair<std::string, std::string>{"2", other_arch},
+                                  std::pair<std::string, std::string>{"1", host.architecture}}) {
+    const std::string manifest = Curl("/v2/busybox/manifests/" + tag);
+    const value parsed = value::parse(manifest);
+    std::vector<std::string> blobs = {parsed.at("config").at("digest").as_string()};
+    for (const value& layer : parsed.at("layers").as_array()) {
+      blobs.push_back(layer.at("digest").as_string());
+    }
+    for (const std::string& blob : blobs) {
+      CHECK(CurlSend("POST", "/v2/" + repo + "/blobs/uploads/?mount=" + blob + "&from=busybox",
+                     "", "") == "201");
+    }
+    const std::string digest =
+        "sha256:" + Run({"/usr/bin/sha256sum"}, manifest).out.substr(0, 64);
+    REQUIRE(CurlSend("PUT", "/v2/" + repo + "/manifests/" + digest, manifest,
+                     "application/vnd.oci.image.manifest.v1+json") == "201");
+    absl::StrAppend(&entries, entries.empty() ? "" : ",",
+                    R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")",
+                    digest, R"(","size":)", manifest.size(),
+                    R"(,"platform":{"os":"linux","architecture":")", arch, R"("}})");
+  }
+  const std::string index = absl::StrCat(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)",
+      entries, "]}");
+  REQUIRE(CurlSend("PUT", "/v2/" + repo + "/manifests/1", index,
+                   "application/vnd.oci.image.index.v1+json") == "201");
+  const std::string index_digest = "sha256:" + Run({"/usr/bin/sha256sum"}, index).out.substr(0, 64);
+
+  for (const bool through_agent : {false, true}) {
+    CAPTURE(through_agent);
+    Kim kim(through_agent);
+    const std::string ref = Registry() + "/" + repo + ":1";
+    const auto pull = kim({"pull", ref});
+    INFO(pull.out << pull.err);
+    REQUIRE(pull.exit_code == 0);
+    const std::string busybox1 = value::parse(Curl("/v2/busybox/manifests/1"))
+                                     .at("config").at("digest").as_string();
+    const auto inspect = kim({"inspect", ref});
+    INFO(inspect.err);
+    REQUIRE(inspect.exit_code == 0);
+    const value object = value::parse(inspect.out).at(0);
+    CHECK(object.at("Id").as_string() == busybox1);
+    CHECK(object.at("Architecture").as_string() == host.architecture);
+    CHECK(Has(Strings(object.at("RepoDigests")), Registry() + "/" + repo + "@" + index_digest));
+    const auto history = kim({"history", "-q", ref});
+    CHECK(history.exit_code == 0);
+    CHECK(history.out.starts_with(busybox1.substr(7, 12) + "\n"));
   }
 }
 
