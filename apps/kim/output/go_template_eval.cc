@@ -216,7 +216,11 @@ absl::StatusOr<Value> EvalArg(const Pipeline& pipeline, const Arg& arg, const va
     case Arg::Kind::kBool: return Value{value::boolean(arg.boolean)};
     case Arg::Kind::kNil: return Value{value::null()};
     case Arg::Kind::kPipeline: return EvalPipeline(*arg.pipeline, dot);
-    case Arg::Kind::kFunction: return Functions().at(arg.text)({});
+    case Arg::Kind::kFunction: {  // a function used as an operand, called without arguments
+      auto result = Functions().at(arg.text)({});
+      if (!result.ok()) return ExecError(pipeline, std::string(result.status().message()));
+      return result;
+    }
     case Arg::Kind::kField: break;
   }
   Value current{dot};

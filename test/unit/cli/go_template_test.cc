@@ -107,6 +107,10 @@ TEST_CASE("go templates: execution errors", "[format][gotemplate]") {
         std::string::npos);
   auto bad_join = GoTemplate::Parse("{{join .Os \",\"}}")->Execute(Data());
   CHECK_FALSE(bad_join.ok());
+  // A function as an operand is called without arguments; its error reads like the others.
+  auto bare_len = GoTemplate::Parse("{{printf \"%s\" len}}")->Execute(Data());
+  REQUIRE_FALSE(bare_len.ok());
+  CHECK(bare_len.status().message().starts_with("template: :1: executing "));
 }
 
 TEST_CASE("go json: Marshal and MarshalIndent output", "[format][gojson]") {
