@@ -1,6 +1,7 @@
 // The text/template subset of --format, over JSON, printed as Go prints it.
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "apps/kim/output/go_json.h"
 #include "apps/kim/output/go_template.h"
 
@@ -110,7 +111,7 @@ TEST_CASE("go templates: execution errors", "[format][gotemplate]") {
   // A function as an operand is called without arguments; its error reads like the others.
   auto bare_len = GoTemplate::Parse("{{printf \"%s\" len}}")->Execute(Data());
   REQUIRE_FALSE(bare_len.ok());
-  CHECK(bare_len.status().message().starts_with("template: :1: executing "));
+  CHECK(absl::StartsWith(bare_len.status().message(), "template: :1: executing "));
 }
 
 TEST_CASE("go json: Marshal and MarshalIndent output", "[format][gojson]") {
