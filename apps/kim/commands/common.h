@@ -42,6 +42,10 @@ std::unique_ptr<Command> NewRemoveCommand();
 std::unique_ptr<Command> NewTagCommand();
 std::unique_ptr<Command> NewSaveCommand();
 std::unique_ptr<Command> NewLoadCommand();
+// inspect, history, completion (issue #14)
+std::unique_ptr<Command> NewInspectCommand();
+std::unique_ptr<Command> NewHistoryCommand();
+std::unique_ptr<Command> NewCompletionCommand();
 
 // Turns an `image` subcommand into its top-level shortcut (`kim build` for `kim image build`):
 // new name and usage, listed under "Images Shortcuts", aliased to the full path.

@@ -175,5 +175,5 @@ TEST_CASE("the real tree has no duplicate flags or names", "[cli]") {
       pending.push_back(child.get());
     }
   }
-  CHECK(commands == 25);  // kim, help, image + 8, system + 5, 8 shortcuts
+  CHECK(commands == 30);  // kim, help, image + 10, system + 5, 10 shortcuts, completion
 }
