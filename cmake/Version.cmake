@@ -8,4 +8,6 @@ add_custom_target(kim_version_info
   COMMENT "kim version info")
 add_library(kim_version STATIC ${KIM_VERSION_OUT})
 add_dependencies(kim_version kim_version_info)
-target_include_directories(kim_version PUBLIC ${PROJECT_SOURCE_DIR}/include)
+target_include_directories(kim_version PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                              $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+set_target_properties(kim_version PROPERTIES EXPORT_NAME version)

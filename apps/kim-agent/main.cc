@@ -5,10 +5,10 @@
 
 #include <iostream>
 
-#include "apps/kim/cli/cxxopts.h"
+#include <cxxopts.hpp>
+
 #include "kim/agent_server.h"
-#include "lib/images/containerd_image_service.h"
-#include "lib/images/lazy_image_service.h"
+#include "kim/containerd.h"
 #include "kim/version.h"
 
 namespace {
@@ -66,11 +66,16 @@ int main(int argc, char** argv) {
   }
 
   // The agent's whole job: the node containerd's images, through the same ImageService the CLI
-  // uses in local mode (linked alone: the agent carries no build or Kubernetes code). Made on first use, so the agent starts (and recovers) even while
-  // containerd is not up: calls then answer "cannot reach containerd at ...".
-  server_options.images = kim::NewLazyImageService([containerd_socket] {
-    return kim::NewContainerdImageService({.socket = containerd_socket});
-  });
+  // uses in local mode (linked alone: the agent carries no build or Kubernetes code). Made on
+  // first use, so the agent starts (and recovers) even while containerd is not up: calls then
+  // answer "cannot reach containerd at ...".
+  auto images = kim::ConnectContainerdImageService(
+      {.socket = containerd_socket, .connect_on_first_use = true});
+  if (!images.ok()) {
+    std::cerr << "kim-agent: " << images.status().message() << "\n";
+    return 2;
+  }
+  server_options.images = *std::move(images);
 
   sigset_t signals = BlockShutdownSignals();
   auto server = kim::AgentServer::Start(server_options);

@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kim/credentials.h"
-#include "kim/subprocess.h"
+#include "lib/core/subprocess.h"
 
 namespace kim {
 namespace {

@@ -1,6 +1,6 @@
 // RunProcess: posix_spawn with three pipes, one poll loop feeding stdin and draining stdout and
 // stderr together so neither side can block the other, and a deadline enforced with SIGKILL.
-#include "kim/subprocess.h"
+#include "lib/core/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "kim/subprocess.h"
+#include "lib/core/subprocess.h"
 
 namespace kim::kube {
 namespace {

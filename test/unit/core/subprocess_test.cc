@@ -1,5 +1,5 @@
-// Tests for kim/subprocess.h, running real programs (sh, cat, sleep) from the base system.
-#include "kim/subprocess.h"
+// Tests for lib/core/subprocess.h, running real programs (sh, cat, sleep) from the base system.
+#include "lib/core/subprocess.h"
 
 #include <stdlib.h>
 

@@ -1,7 +1,7 @@
 // Running a short-lived helper program (a credential helper, an exec plugin) to completion with
-// its standard streams captured.
-#ifndef KIM_SUBPROCESS_H_
-#define KIM_SUBPROCESS_H_
+// its standard streams captured. Internal to libkim.
+#ifndef KIM_LIB_CORE_SUBPROCESS_H_
+#define KIM_LIB_CORE_SUBPROCESS_H_
 
 #include <string>
 #include <string_view>
@@ -43,4 +43,4 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 
 }  // namespace kim
 
-#endif  // KIM_SUBPROCESS_H_
+#endif  // KIM_LIB_CORE_SUBPROCESS_H_
