@@ -22,7 +22,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "kim/subprocess.h"
+#include "lib/core/subprocess.h"
 #include "lib/build/ssh_keyring.h"
 #include "test/support/temp_dir.h"
 
