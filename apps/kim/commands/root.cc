@@ -78,6 +78,7 @@ std::unique_ptr<Command> NewImageCommand() {
   image->Add(NewPushCommand());
   image->Add(NewRemoveCommand());
   image->Add(NewTagCommand());
+  image->Add(NewImagePruneCommand());
   return image;
 }
 
