@@ -1,6 +1,8 @@
 // Docker's prune filters for images.
 #include "lib/images/prune_filter.h"
 
+#include <algorithm>
+
 #include <cpprest/json.h>
 
 #include "absl/strings/numbers.h"
@@ -12,10 +14,16 @@ absl::StatusOr<absl::Time> ParseUntil(std::string_view value, absl::Time now) {
   const std::string text(value);
   absl::Duration duration;
   if (absl::ParseDuration(text, &duration)) return now - duration;
-  double seconds = 0;
-  if (absl::SimpleAtod(text, &seconds) &&
-      text.find_first_not_of("0123456789.") == std::string::npos) {
-    return absl::FromUnixNanos(static_cast<int64_t>(seconds * 1e9));
+  // Unix seconds with an optional fraction, kept exact (no detour through a double).
+  const size_t dot = text.find('.');
+  const std::string whole = text.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
+  int64_t seconds = 0, nanos = 0;
+  if (!whole.empty() && whole.find_first_not_of("0123456789") == std::string::npos &&
+      fraction.size() <= 9 && fraction.find_first_not_of("0123456789") == std::string::npos &&
+      absl::SimpleAtoi(whole, &seconds) &&
+      (fraction.empty() || absl::SimpleAtoi(fraction + std::string(9 - fraction.size(), '0'), &nanos))) {
+    return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
   }
   absl::Time time;
   std::string error;
