@@ -2,6 +2,7 @@
 #include "lib/images/containerd_prune.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -36,7 +37,7 @@ class Pruner {
   absl::StatusOr<PruneReport> Run(const PruneOptions& options) {
     auto all = ListCri();
     if (!all.ok()) return all.status();
-    auto users = ImageUsers(*connection_, *all);
+    auto users = ImageUsers(connection_, *all, &chain_ids_);
     if (!users.ok()) return users.status();
     PruneReport report;
     report.containers = *users;
@@ -148,7 +149,7 @@ class Pruner {
 
   absl::Status PruneOne(const Image& image, const std::vector<Image>& all, PruneReport& report) {
     // A container may have been created since the plan was made.
-    auto users = ImageUsers(*connection_, all);
+    auto users = ImageUsers(connection_, all, &chain_ids_);
     if (!users.ok()) return users.status();
     if (users->contains(image.id)) return absl::OkStatus();
     const std::set<std::string> targets = Targets(image);
@@ -196,6 +197,7 @@ class Pruner {
   std::unique_ptr<cri::ImageService::Stub> cri_;
   std::unique_ptr<images::Images::Stub> records_;
   ContainerdBlobSource blobs_;
+  std::map<std::string, std::string> chain_ids_;  // image ID -> chain ID, for ImageUsers
 };
 
 }  // namespace

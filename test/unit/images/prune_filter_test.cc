@@ -1,6 +1,7 @@
 // Docker's image prune filters and the CRI metadata that says which image a container uses.
 #include <catch2/catch.hpp>
 
+#include "kim/digest.h"
 #include "lib/images/containerd_image_users.h"
 #include "lib/images/prune_filter.h"
 
@@ -71,4 +72,14 @@ TEST_CASE("config labels and CRI's container metadata", "[images][prune]") {
         "sha256:0123");
   CHECK(kim::CriMetadataImageRef(R"({"Version":"v1","Metadata":{"ID":"abc"}})").empty());
   CHECK(kim::CriMetadataImageRef("garbage").empty());
+}
+
+TEST_CASE("chain IDs of image configs, as containerd names layer snapshots", "[images][prune]") {
+  const std::string a = "sha256:" + std::string(64, 'a');
+  const std::string b = "sha256:" + std::string(64, 'b');
+  CHECK(kim::ImageConfigChainId(R"({"rootfs":{"type":"layers","diff_ids":[")" + a + R"("]}})") == a);
+  CHECK(kim::ImageConfigChainId(R"({"rootfs":{"diff_ids":[")" + a + R"(",")" + b + R"("]}})") ==
+        kim::DigestOf(a + " " + b).String());
+  CHECK(kim::ImageConfigChainId(R"({"rootfs":{"diff_ids":[]}})").empty());
+  CHECK(kim::ImageConfigChainId("{}").empty());
 }
