@@ -94,32 +94,36 @@ absl::StatusOr<std::map<std::string, int>> ImageUsers(
   containers::ListContainersResponse response;
   const grpc::Status status = stub->List(connection->NewContext().get(), {}, &response);
   if (!status.ok()) return FromGrpc(status, "cannot list containerd's containers");
-  std::map<std::string, int> users;
-  std::vector<std::string> unnamed_parents;  // of containers that name no listed image
+  // Each container counts once per image: the images it names, and those whose layers its
+  // root filesystem is made of (a name may have moved since; a sandbox names nothing).
+  std::vector<std::pair<std::set<std::string>, std::string>> uses;  // named IDs, snapshot parent
   auto snapshot_stub = snapshots::Snapshots::NewStub(connection->channel());
+  bool any_parent = false;
   for (const containers::Container& container : response.containers()) {
-    const std::set<std::string> ids = NamedImages(container, images);
-    for (const std::string& id : ids) ++users[id];
-    if (!ids.empty()) continue;
     auto parent = SnapshotParent(*connection, *snapshot_stub, container);
     if (!parent.ok()) return parent.status();
-    if (!parent->empty()) unnamed_parents.push_back(*parent);
+    any_parent = any_parent || !parent->empty();
+    uses.emplace_back(NamedImages(container, images), *parent);
   }
-  if (unnamed_parents.empty()) return users;
-  ContainerdBlobSource blobs(connection);
   std::map<std::string, std::string> local;
   if (chain_ids == nullptr) chain_ids = &local;
-  for (const Image& image : images) {
-    auto cached = chain_ids->find(image.id);
-    if (cached == chain_ids->end()) {
+  if (any_parent) {
+    ContainerdBlobSource blobs(connection);
+    for (const Image& image : images) {
+      if (chain_ids->contains(image.id)) continue;
       auto config = blobs.ReadAll(Descriptor{.digest = image.id});
-      if (!config.ok()) continue;  // unreadable now: try again next time
-      cached = chain_ids->emplace(image.id, ImageConfigChainId(*config)).first;
+      if (config.ok()) (*chain_ids)[image.id] = ImageConfigChainId(*config);
     }
-    const std::string& chain = cached->second;
-    if (chain.empty()) continue;
-    for (const std::string& parent : unnamed_parents) users[image.id] += parent == chain;
-    if (users[image.id] == 0) users.erase(image.id);
+  }
+  std::map<std::string, int> users;
+  for (auto& [ids, parent] : uses) {
+    if (!parent.empty()) {
+      for (const Image& image : images) {
+        auto chain = chain_ids->find(image.id);
+        if (chain != chain_ids->end() && chain->second == parent) ids.insert(image.id);
+      }
+    }
+    for (const std::string& id : ids) ++users[id];
   }
   return users;
 }

@@ -17,11 +17,11 @@ namespace kim {
 
 // For every image of `images` that at least one container uses, its ID and the number of such
 // containers. A container names its image in its record's `image` field (a reference or ID, as
-// `ctr` sets it) or, for CRI containers, in the ImageRef of its CRI metadata extension. A
-// container naming no image of `images` (CRI's sandboxes, whose pause image is recorded
-// nowhere; a name that has moved to another image) is matched by its root filesystem instead:
-// the parent of its snapshot is the chain ID of its image's layers, and every image with that
-// chain ID counts as used (several images may share one layer stack: all are kept).
+// `ctr` sets it) or, for CRI containers, in the ImageRef of its CRI metadata extension; and
+// every container is matched by its root filesystem too, which catches CRI's sandboxes (whose
+// pause image is recorded nowhere) and names that moved to another image since: the parent of
+// its snapshot is the chain ID of its image's layers, and every image with that chain ID counts
+// as used (images sharing one layer stack are all kept).
 // Returns the containers or snapshots service's error when they cannot be read: callers must
 // then not prune anything.
 // `chain_ids`, when given, caches image ID -> chain ID across calls (configs are immutable).
