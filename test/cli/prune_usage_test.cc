@@ -21,12 +21,12 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 TEST_CASE("prune and df take no arguments and only their own flags", "[cli][errors][prune]") {
   const std::vector<std::tuple<std::vector<std::string>, std::string>> cases = {
       {{"image", "prune", "extra"}, "\"kim image prune\" accepts no arguments."},
-      {{"builder", "prune", "extra"}, "\"kim builder prune\" accepts no arguments."},
+      {{"builder", "prune", "extra"}, "\"kim system prune\" accepts no arguments."},
       {{"system", "df", "extra"}, "\"kim system df\" accepts no arguments."},
       {{"image", "prune", "--keep-storage", "1GB"}, "unknown flag: --keep-storage"},
       {{"builder", "prune", "--bogus"}, "unknown flag: --bogus"},
       {{"system", "df", "-q"}, "unknown shorthand flag: 'q' in -q"},
-      {{"image", "prune", "--filter"}, "flag needs an argument: --filter"},
+      {{"image", "prune", "--filter"}, "Option ‘filter’ is missing an argument"},
   };
   for (const auto& [words, message] : cases) {
     const auto result = Kim(words);
