@@ -430,6 +430,19 @@ TEST_CASE("image prune through kim-agent", "[prune][agent]") {
   const auto bad = kim({"image", "prune", "-f", "--filter", "until=yesterday"});
   CHECK(bad.exit_code == 1);
   CHECK(Contains(bad.err, "failed to parse value"));
+
+  // system df through the agent: the same Images row as the containerd service's list.
+  const auto df = kim({"--buildkit-addr", absl::StrCat("127.0.0.1:", kim::test::FreeLoopbackPort()),
+                       "system", "df", "--format", "{{.Type}}|{{.TotalCount}}|{{.Size}}"});
+  auto listed = fixture.service->List({});
+  REQUIRE(listed.ok());
+  uint64_t total = 0;
+  for (const kim::Image& image : *listed) total += image.size;
+  INFO(df.out << df.err);
+  CHECK(df.exit_code == 0);
+  CHECK(df.out == absl::StrCat("Images|", listed->size(), "|",
+                               kim::HumanSize(static_cast<double>(total)), "\n"));
+  CHECK(Contains(df.err, "no Build Cache row"));
   agent.Stop(SIGTERM);
   Run({"/bin/rm", "-rf", pki});
 }

@@ -45,13 +45,14 @@ TEST_CASE("system df rows: images active by container, cache sizes without share
   CHECK(none[0].at("Reclaimable") == "0B");
 }
 
+// Docker's tabwriter settings for df: minimum width 10, padding 3.
 TEST_CASE("system df table and --format", "[cli][df]") {
   std::ostringstream table;
   REQUIRE(kim::cli::WriteDiskUsage(Sample(), false, "", absl::Now(), table).ok());
   CHECK(table.str() ==
-        "TYPE          TOTAL      ACTIVE     SIZE       RECLAIMABLE\n"
-        "Images        2          1          4MB        1MB (25%)\n"
-        "Build Cache   3          1          2.1kB      2kB\n");
+        "TYPE          TOTAL     ACTIVE    SIZE      RECLAIMABLE\n"
+        "Images        2         1         4MB       1MB (25%)\n"
+        "Build Cache   3         1         2.1kB     2kB\n");
   std::ostringstream text;
   REQUIRE(kim::cli::WriteDiskUsage(Sample(), false, "{{.Type}}={{.Size}}", absl::Now(), text).ok());
   CHECK(text.str() == "Images=4MB\nBuild Cache=2.1kB\n");
