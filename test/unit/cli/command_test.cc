@@ -175,5 +175,5 @@ TEST_CASE("the real tree has no duplicate flags or names", "[cli]") {
       pending.push_back(child.get());
     }
   }
-  CHECK(commands == 21);  // kim, help, image + 6, system + 5, 6 shortcuts
+  CHECK(commands == 24);  // kim, help, image + 7 (prune), system + 7 (prune, df), 6 shortcuts
 }
