@@ -65,10 +65,17 @@ struct PruneOptions {
   bool dry_run = false;
 };
 
+// One image ImageService::Prune removed (or, for a dry run, would remove).
+struct PrunedImage {
+  std::string id;                     // "sha256:..." ("deleted: ...")
+  std::vector<std::string> untagged;  // its names removed before it ("untagged: ..."), qualified
+  uint64_t size = 0;                  // its size as List reports it
+  bool deleted = true;                // false when only names went (it was tagged meanwhile)
+};
+
 // What ImageService::Prune removed, in `docker image prune`'s terms.
 struct PruneReport {
-  std::vector<std::string> untagged;  // names removed ("untagged: ..."), fully qualified
-  std::vector<std::string> deleted;   // image IDs deleted ("deleted: sha256:...")
+  std::vector<PrunedImage> images;    // in the order they went
   uint64_t reclaimed = 0;             // sum of the deleted images' sizes, in bytes
   // Images a container uses, by ID, with how many containers use each; never pruned.
   std::map<std::string, int> containers;

@@ -130,8 +130,13 @@ class AgentImageService final : public ImageService {
       return status;
     }
     PruneReport report{.reclaimed = response.reclaimed()};
-    report.untagged.assign(response.untagged().begin(), response.untagged().end());
-    report.deleted.assign(response.deleted().begin(), response.deleted().end());
+    for (const v1::PrunedImage& image : response.images()) {
+      PrunedImage& out = report.images.emplace_back();
+      out.id = image.id();
+      out.untagged.assign(image.untagged().begin(), image.untagged().end());
+      out.size = image.size();
+      out.deleted = image.deleted();
+    }
     for (const auto& [id, count] : response.containers()) report.containers[id] = count;
     report.warnings.assign(response.warnings().begin(), response.warnings().end());
     return report;

@@ -123,8 +123,13 @@ class ImagesService final : public v1::Images::Service {
     options.filters.assign(request->filters().begin(), request->filters().end());
     auto report = images_->Prune(options);
     if (!report.ok()) return ToGrpc(report.status());
-    for (const std::string& name : report->untagged) response->add_untagged(name);
-    for (const std::string& id : report->deleted) response->add_deleted(id);
+    for (const PrunedImage& image : report->images) {
+      v1::PrunedImage* out = response->add_images();
+      out->set_id(image.id);
+      for (const std::string& name : image.untagged) out->add_untagged(name);
+      out->set_size(image.size);
+      out->set_deleted(image.deleted);
+    }
     response->set_reclaimed(report->reclaimed);
     for (const auto& [id, count] : report->containers) (*response->mutable_containers())[id] = count;
     for (const std::string& warning : report->warnings) response->add_warnings(warning);

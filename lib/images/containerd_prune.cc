@@ -48,12 +48,17 @@ class Pruner {
         Count(image, image.repo_tags, report);
         continue;
       }
-      if (absl::Status status = PruneOne(image, *all, report); !status.ok()) {
+      PrunedImage pruned{.id = image.id, .size = image.size, .deleted = false};
+      const absl::Status status = PruneOne(image, *all, pruned);
+      // Whatever happened, the names that went are reported.
+      if (pruned.deleted || !pruned.untagged.empty()) report.images.push_back(pruned);
+      if (pruned.deleted) report.reclaimed += image.size;
+      if (!status.ok()) {
         if (!absl::IsFailedPrecondition(status)) return status;
         report.warnings.push_back(std::string(status.message()));
       }
     }
-    if (!options.dry_run) WaitForCri(report.deleted);
+    if (!options.dry_run) WaitForCri(report);
     return report;
   }
 
@@ -81,10 +86,12 @@ class Pruner {
   }
 
   static void Count(const Image& image, const std::vector<std::string>& tags, PruneReport& report) {
-    report.untagged.insert(report.untagged.end(), tags.begin(), tags.end());
-    report.untagged.insert(report.untagged.end(), image.repo_digests.begin(),
+    PrunedImage& pruned = report.images.emplace_back();
+    pruned.id = image.id;
+    pruned.size = image.size;
+    pruned.untagged = tags;
+    pruned.untagged.insert(pruned.untagged.end(), image.repo_digests.begin(),
                            image.repo_digests.end());
-    report.deleted.push_back(image.id);
     report.reclaimed += image.size;
   }
 
@@ -147,7 +154,8 @@ class Pruner {
     return names;
   }
 
-  absl::Status PruneOne(const Image& image, const std::vector<Image>& all, PruneReport& report) {
+  // Removes `image`'s names, then the image, recording in `pruned` what went.
+  absl::Status PruneOne(const Image& image, const std::vector<Image>& all, PrunedImage& pruned) {
     // A container may have been created since the plan was made.
     auto users = ImageUsers(connection_, all, &chain_ids_);
     if (!users.ok()) return users.status();
@@ -159,7 +167,7 @@ class Pruner {
     for (const std::string& name : names) {
       auto deleted = DeleteImageRecordIf(*connection_, *records_, name, targets, false);
       if (!deleted.ok()) return deleted.status();
-      if (*deleted) report.untagged.push_back(name);
+      if (*deleted) pruned.untagged.push_back(name);
     }
     const std::string id_record = IdRecordName(image.id);
     auto others = OtherNames(targets, id_record);
@@ -171,14 +179,17 @@ class Pruner {
     }
     auto deleted = DeleteImageRecordIf(*connection_, *records_, id_record, targets, true);
     if (!deleted.ok()) return deleted.status();
-    report.deleted.push_back(image.id);
-    report.reclaimed += image.size;
+    pruned.deleted = true;
     return absl::OkStatus();
   }
 
   // CRI learns of record deletions from containerd's events a moment later; waits until its
-  // list no longer shows `deleted`, so that callers read their own writes.
-  void WaitForCri(const std::vector<std::string>& deleted) {
+  // list no longer shows the deleted images, so that callers read their own writes.
+  void WaitForCri(const PruneReport& report) {
+    std::vector<std::string> deleted;
+    for (const PrunedImage& image : report.images) {
+      if (image.deleted) deleted.push_back(image.id);
+    }
     if (deleted.empty()) return;
     const absl::Time deadline = absl::Now() + kCriSyncTimeout;
     while (absl::Now() < deadline) {

@@ -279,7 +279,11 @@ TEST_CASE("image prune: the prompt, then exactly the dangling set", "[prune][con
   CHECK_FALSE(Contains(yes.out, fixture.mover.id));
   CHECK_FALSE(Contains(yes.out, fixture.tagged.id));
   CHECK_FALSE(Contains(yes.out, fixture.moved_used.id));  // its container still uses it
-  CHECK(Contains(yes.out, "untagged: " + fixture.by_digest.repo + "@" + fixture.by_digest.digest));
+  // Docker's order: each image's names, then the image.
+  CHECK(Contains(yes.out, "untagged: " + fixture.by_digest.repo + "@" + fixture.by_digest.digest +
+                              "\ndeleted: " + fixture.by_digest.id + "\n"));
+  CHECK(Contains(yes.out, "untagged: " + fixture.moved.repo + "@" + fixture.moved.digest +
+                              "\ndeleted: " + fixture.moved.id + "\n"));
   CHECK(yes.out.ends_with(Reclaimed(before, {fixture.by_digest.id, fixture.moved.id})));
 
   const auto after = GroupImages(*fixture.service, fixture.ids());

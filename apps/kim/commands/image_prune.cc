@@ -35,10 +35,12 @@ int RunImagePrune(Invocation& invocation) {
   auto report = (*service)->Prune(options);
   if (!report.ok()) return ReportError(invocation, report.status());
   std::ostream& out = *invocation.out;
-  if (!report->untagged.empty() || !report->deleted.empty()) {
+  if (!report->images.empty()) {
     out << "Deleted Images:\n";
-    for (const std::string& name : report->untagged) out << "untagged: " << Familiar(name) << "\n";
-    for (const std::string& id : report->deleted) out << "deleted: " << id << "\n";
+    for (const PrunedImage& image : report->images) {
+      for (const std::string& name : image.untagged) out << "untagged: " << Familiar(name) << "\n";
+      if (image.deleted) out << "deleted: " << image.id << "\n";
+    }
     out << "\n";
   }
   for (const std::string& warning : report->warnings) *invocation.err << "Warning: " << warning << "\n";
