@@ -45,7 +45,7 @@ class Pruner {
       if (!options.all && !image.repo_tags.empty()) continue;
       if (users->contains(image.id) || !Selected(image)) continue;
       if (options.dry_run) {
-        Count(image, image.repo_tags, report);
+        Count(image, report);
         continue;
       }
       PrunedImage pruned{.id = image.id, .size = image.size, .deleted = false};
@@ -85,11 +85,12 @@ class Pruner {
     return filter_.Matches(ImageConfigCreated(*config), ImageConfigLabels(*config));
   }
 
-  static void Count(const Image& image, const std::vector<std::string>& tags, PruneReport& report) {
+  // Records `image` as a dry run would remove it.
+  static void Count(const Image& image, PruneReport& report) {
     PrunedImage& pruned = report.images.emplace_back();
     pruned.id = image.id;
     pruned.size = image.size;
-    pruned.untagged = tags;
+    pruned.untagged = image.repo_tags;
     pruned.untagged.insert(pruned.untagged.end(), image.repo_digests.begin(),
                            image.repo_digests.end());
     report.reclaimed += image.size;
