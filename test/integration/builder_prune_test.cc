@@ -11,6 +11,8 @@
 
 #include <set>
 
+#include <cpprest/json.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -144,4 +146,43 @@ TEST_CASE("system df: the Build Cache row is BuildKit's DiskUsage", "[df][buildk
   CHECK(absl::StrContains(verbose.out, "\nBuild cache usage: " + kim::HumanSize(size) + "\n"));
   CHECK(absl::StrContains(verbose.out, "CACHE ID"));
   CHECK(absl::StrContains(verbose.out, records.front().id.substr(0, 12)));
+}
+
+TEST_CASE("DiskUsage decodes every record field as buildctl du does", "[df][buildkitd]") {
+  auto buildkit = BuildKit();
+  BuildCache();
+  const auto records = Usage(*buildkit);
+  const auto du = Run({PeerEnv("KIM_TEST_BUILDCTL"), "--addr", PeerEnv("KIM_TEST_BUILDKIT_SOCKET"),
+                       "du", "--format", "{{json .}}"});
+  INFO(du.out << du.err);
+  REQUIRE(du.exit_code == 0);
+  const web::json::value theirs = web::json::value::parse(du.out);
+  REQUIRE(theirs.is_array());
+  std::map<std::string, web::json::value> by_id;
+  for (const web::json::value& record : theirs.as_array()) {
+    by_id[record.at("id").as_string()] = record;
+  }
+  CHECK(by_id.size() == records.size());
+  for (const kim::BuildCacheRecord& record : records) {
+    INFO(record.id);
+    REQUIRE(by_id.contains(record.id));
+    const web::json::value& other = by_id[record.id];
+    CHECK(record.size == other.at("size").as_number().to_int64());
+    CHECK(record.in_use == other.at("inUse").as_bool());
+    CHECK(record.shared == other.at("shared").as_bool());
+    CHECK(record.is_mutable == other.at("mutable").as_bool());
+    CHECK(record.type == other.at("recordType").as_string());
+    CHECK(record.usage_count == other.at("usageCount").as_number().to_int64());
+    CHECK(record.description == (other.has_field("description") ? other.at("description").as_string()
+                                                                 : std::string()));
+    std::vector<std::string> parents;
+    if (other.at("parents").is_array()) {
+      for (const auto& parent : other.at("parents").as_array()) parents.push_back(parent.as_string());
+    }
+    CHECK(record.parents == parents);
+    absl::Time created;
+    std::string error;
+    REQUIRE(absl::ParseTime(absl::RFC3339_full, other.at("createdAt").as_string(), &created, &error));
+    CHECK(record.created == created);
+  }
 }
