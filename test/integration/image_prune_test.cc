@@ -15,9 +15,12 @@
 #include <atomic>
 
 #include <cpprest/json.h>
+#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "containerd/services/containers/v1/containers.grpc.pb.h"
+#include "containerd/services/snapshots/v1/snapshots.grpc.pb.h"
 #include "kim/digest.h"
 #include "kim/units.h"
 #include "lib/core/http_client.h"
@@ -449,4 +452,44 @@ TEST_CASE("image prune through kim-agent", "[prune][agent]") {
   CHECK(Contains(df.err, "no Build Cache row"));
   agent.Stop(SIGTERM);
   Run({"/bin/rm", "-rf", pki});
+}
+
+TEST_CASE("kim's containers and snapshots protos match containerd 1.6.20", "[prune][containerd]") {
+  Fixture fixture;
+  auto channel = grpc::CreateChannel("unix://" + Socket(), grpc::InsecureChannelCredentials());
+  auto context = [] {
+    auto made = std::make_unique<grpc::ClientContext>();
+    made->AddMetadata("containerd-namespace", "k8s.io");
+    made->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return made;
+  };
+  namespace containers = containerd::services::containers::v1;
+  namespace snapshots = containerd::services::snapshots::v1;
+  containers::GetContainerRequest get;
+  get.set_id(fixture.container);
+  containers::GetContainerResponse got;
+  const grpc::Status status =
+      containers::Containers::NewStub(channel)->Get(context().get(), get, &got);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  const containers::Container& container = got.container();
+  CHECK(container.id() == fixture.container);
+  CHECK(container.image() == fixture.used.repo + "@" + fixture.used.digest);
+  CHECK(container.snapshotter() == "overlayfs");
+  CHECK(container.snapshot_key() == fixture.container);  // ctr names the snapshot after it
+  CHECK(container.created_at().seconds() > 1600000000);
+  CHECK(container.updated_at().seconds() >= container.created_at().seconds());
+
+  snapshots::StatSnapshotRequest stat;
+  stat.set_snapshotter(container.snapshotter());
+  stat.set_key(container.snapshot_key());
+  snapshots::StatSnapshotResponse info;
+  REQUIRE(snapshots::Snapshots::NewStub(channel)->Stat(context().get(), stat, &info).ok());
+  CHECK(info.info().name() == fixture.container);
+  CHECK(info.info().kind() == snapshots::ACTIVE);
+  // One layer: its chain ID is its diff ID, the digest of the uncompressed tar we pushed.
+  const std::string config = Get(absl::StrCat("/v2/", fixture.used.repo.substr(Registry().size() + 1),
+                                              "/blobs/", fixture.used.id));
+  CHECK(info.info().parent() ==
+        value::parse(config).at("rootfs").at("diff_ids").as_array().at(0).as_string());
 }
