@@ -4,8 +4,10 @@
 #define KIM_IMAGE_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -44,6 +46,33 @@ struct PushOptions {
   RegistryCredentials credentials;  // empty = anonymous
   bool insecure = false;            // unverified HTTPS or plain HTTP (loopback always is)
   ProgressCallback progress;        // may be empty
+};
+
+// The archive formats of ImageService::Save.
+enum class ArchiveFormat {
+  // What `docker save` writes since Docker 25: a docker-archive (manifest.json, repositories)
+  // that is also an OCI image layout, so `docker load`, skopeo and `ctr import` all read it.
+  kDocker,
+  // An OCI image layout only (oci-layout, index.json, blobs/).
+  kOci,
+};
+
+// Options for ImageService::Save.
+struct SaveOptions {
+  ArchiveFormat format = ArchiveFormat::kDocker;
+};
+
+// Receives an archive piece by piece, in order; an error stops the save and is returned by it.
+using ByteSink = std::function<absl::Status(std::string_view)>;
+
+// Hands out an archive piece by piece: the next piece, an empty string at the end, or an error
+// that stops the load.
+using ByteSource = std::function<absl::StatusOr<std::string>()>;
+
+// One image ImageService::Load created or replaced.
+struct LoadedImage {
+  std::string name;  // fully qualified "name:tag"; empty when the archive gave it no name
+  std::string id;    // config digest, "sha256:..."
 };
 
 // What ImageService::Remove did for one argument, in `docker rmi`'s terms.
@@ -105,6 +134,18 @@ class ImageService {
   // Uploads `image` to the registry its name points at; returns the pushed manifest digest.
   virtual absl::StatusOr<std::string> Push(const std::string& image,
                                            const PushOptions& options) = 0;
+
+  // Writes `images` (references, IDs or ID prefixes) as one tar archive to `sink`, streamed
+  // from the content store: blobs shared by several images are written once. Images saved by
+  // reference keep that name; by ID, every tag they have. Multi-platform images are saved for
+  // the node's platform. Nothing is written when an image is missing (NotFound first).
+  virtual absl::Status Save(const std::vector<std::string>& images, const SaveOptions& options,
+                            const ByteSink& sink) = 0;
+
+  // Reads a docker-archive or OCI layout tar, plain or gzip, from `source` and imports its
+  // images with the archive's names. Every blob is checked against its digest and images are
+  // named only once all of their content is in; on any error nothing of the archive is left.
+  virtual absl::StatusOr<std::vector<LoadedImage>> Load(const ByteSource& source) = 0;
 
   // Gives `source` each of `targets` as a further name, replacing whatever held those names.
   virtual absl::StatusOr<Image> Tag(const std::string& source,

@@ -82,6 +82,50 @@ class AgentImageService final : public ImageService {
     return *digest;
   }
 
+  absl::Status Save(const std::vector<std::string>& images, const SaveOptions& options,
+                    const ByteSink& sink) override {
+    v1::SaveRequest request;
+    for (const std::string& image : images) request.add_images(image);
+    request.set_format(options.format == ArchiveFormat::kOci ? v1::SaveRequest::OCI
+                                                             : v1::SaveRequest::DOCKER);
+    auto context = Context(false);
+    auto reader = stub_->Save(context.get(), request);
+    v1::SaveResponse message;
+    while (reader->Read(&message)) {
+      if (absl::Status status = sink(message.data()); !status.ok()) {
+        context->TryCancel();
+        reader->Finish();
+        return status;
+      }
+    }
+    return Check(reader->Finish());
+  }
+
+  absl::StatusOr<std::vector<LoadedImage>> Load(const ByteSource& source) override {
+    auto context = Context(false);
+    v1::LoadResponse response;
+    auto writer = stub_->Load(context.get(), &response);
+    v1::LoadRequest message;
+    while (true) {
+      auto piece = source();
+      if (!piece.ok()) {  // the agent drops what it received
+        context->TryCancel();
+        writer->Finish();
+        return piece.status();
+      }
+      if (piece->empty()) break;
+      message.set_data(*std::move(piece));
+      if (!writer->Write(message)) break;  // the agent stopped: Finish says why
+    }
+    writer->WritesDone();
+    if (absl::Status status = Check(writer->Finish()); !status.ok()) return status;
+    std::vector<LoadedImage> loaded;
+    for (const v1::LoadedImage& image : response.images()) {
+      loaded.push_back({.name = image.name(), .id = image.id()});
+    }
+    return loaded;
+  }
+
   absl::StatusOr<Image> Tag(const std::string& source,
                             const std::vector<std::string>& targets) override {
     v1::TagRequest request;

@@ -18,6 +18,8 @@ namespace {
 
 namespace v1 = ::kim::agent::v1;
 
+constexpr size_t kArchiveChunk = 1 << 20;  // bytes of an archive per Save message
+
 grpc::Status NoBackend() {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                       "this kim-agent has no image backend configured");
@@ -89,6 +91,48 @@ class ImagesService final : public v1::Images::Service {
     last.mutable_result()->set_digest(*digest);
     std::lock_guard<std::mutex> lock(write_mutex);
     writer->Write(last);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Save(grpc::ServerContext* context, const v1::SaveRequest* request,
+                    grpc::ServerWriter<v1::SaveResponse>* writer) override {
+    if (!images_) return NoBackend();
+    std::vector<std::string> names(request->images().begin(), request->images().end());
+    const SaveOptions options{.format = request->format() == v1::SaveRequest::OCI
+                                            ? ArchiveFormat::kOci
+                                            : ArchiveFormat::kDocker};
+    v1::SaveResponse message;
+    auto send = [&]() {
+      if (!writer->Write(message)) {
+        return absl::CancelledError("the client went away during the save");
+      }
+      message.clear_data();
+      return absl::OkStatus();
+    };
+    absl::Status status = images_->Save(names, options, [&](std::string_view piece) {
+      if (context->IsCancelled()) return absl::CancelledError("the save was cancelled");
+      message.mutable_data()->append(piece);
+      return message.data().size() >= kArchiveChunk ? send() : absl::OkStatus();
+    });
+    if (status.ok() && !message.data().empty()) status = send();
+    return ToGrpc(status);
+  }
+
+  grpc::Status Load(grpc::ServerContext* context, grpc::ServerReader<v1::LoadRequest>* reader,
+                    v1::LoadResponse* response) override {
+    if (!images_) return NoBackend();
+    v1::LoadRequest message;
+    auto loaded = images_->Load([&]() -> absl::StatusOr<std::string> {
+      if (reader->Read(&message)) return std::move(*message.mutable_data());
+      if (context->IsCancelled()) return absl::CancelledError("the load was cancelled");
+      return std::string();
+    });
+    if (!loaded.ok()) return ToGrpc(loaded.status());
+    for (const LoadedImage& image : *loaded) {
+      v1::LoadedImage* out = response->add_images();
+      out->set_name(image.name);
+      out->set_id(image.id);
+    }
     return grpc::Status::OK;
   }
 

@@ -18,6 +18,7 @@
 #include "kim/digest.h"
 #include "kim/platform.h"
 #include "kim/reference.h"
+#include "lib/images/containerd_archive.h"
 #include "lib/images/containerd_blob_source.h"
 #include "lib/images/containerd_image_json.h"
 #include "lib/images/containerd_lease.h"
@@ -215,6 +216,15 @@ class ContainerdImageService final : public ImageService {
     return digest->String();
   }
 
+  absl::Status Save(const std::vector<std::string>& images, const SaveOptions& options,
+                    const ByteSink& sink) override {
+    return SaveContainerdImages(*this, connection_, images, options, sink);
+  }
+
+  absl::StatusOr<std::vector<LoadedImage>> Load(const ByteSource& source) override {
+    return LoadContainerdImages(*this, connection_, source);
+  }
+
   absl::StatusOr<Image> Tag(const std::string& source,
                             const std::vector<std::string>& targets) override {
     std::vector<std::string> names;
@@ -239,7 +249,7 @@ class ContainerdImageService final : public ImageService {
     auto lease = ContainerdLease::Create(connection_);
     if (!lease.ok()) return lease.status();
     for (const std::string& name : names) {
-      if (absl::Status status = CreateOrUpdate(name, *record, lease->id()); !status.ok()) {
+      if (absl::Status status = CreateOrUpdateImageRecord(*connection_, name, *record, lease->id()); !status.ok()) {
         return status;
       }
     }
@@ -305,7 +315,7 @@ class ContainerdImageService final : public ImageService {
   }
 
   absl::StatusOr<images::Image> GetRecord(const std::string& name) {
-    return GetImageRecord(*connection_, *images_, name);
+    return GetImageRecord(*connection_, name);
   }
 
   // A containerd record of `image`: the name it was found by, else any of its names.
@@ -323,28 +333,6 @@ class ContainerdImageService final : public ImageService {
       if (!absl::IsNotFound(last)) return last;
     }
     return last;
-  }
-
-  absl::Status CreateOrUpdate(const std::string& name, const images::Image& source,
-                              const std::string& lease) {
-    images::CreateImageRequest create;
-    images::Image* image = create.mutable_image();
-    image->set_name(name);
-    *image->mutable_labels() = source.labels();
-    *image->mutable_target() = source.target();
-    images::CreateImageResponse created;
-    grpc::Status status = images_->Create(connection_->NewContext(lease).get(), create, &created);
-    if (status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
-      return FromGrpc(status, absl::StrCat("cannot tag ", name));
-    }
-    // The name exists: point it at the new target in one step.
-    images::UpdateImageRequest update;
-    update.mutable_image()->set_name(name);
-    *update.mutable_image()->mutable_target() = source.target();
-    update.mutable_update_mask()->add_paths("target");
-    images::UpdateImageResponse updated;
-    status = images_->Update(connection_->NewContext(lease).get(), update, &updated);
-    return FromGrpc(status, absl::StrCat("cannot tag ", name));
   }
 
   absl::Status RemoveOne(const std::string& argument, bool force, RemoveResult& result) {
@@ -372,7 +360,7 @@ class ContainerdImageService final : public ImageService {
     if (plan->delete_image) doomed.push_back(id_record);
     for (size_t i = 0; i < doomed.size(); ++i) {
       const bool last = i + 1 == doomed.size();
-      auto deleted = DeleteImageRecordIf(*connection_, *images_, doomed[i], targets,
+      auto deleted = DeleteImageRecordIf(*connection_, doomed[i], targets,
                                          plan->delete_image && last);
       if (!deleted.ok()) return deleted.status();
       if (*deleted && doomed[i] != id_record) result.untagged.push_back(doomed[i]);

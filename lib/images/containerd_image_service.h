@@ -34,7 +34,8 @@ namespace kim {
 //    deletions with preconditions).
 //  * Tag and Remove return once CRI's own view (fed by containerd's events) shows the change,
 //    or after 5 s.
-//  * Push: Unimplemented for now (the registry client reads blobs through ContainerdBlobSource).
+//  * Push: the registry client, reading blobs through ContainerdBlobSource.
+//  * Save / Load: containerd_archive.h.
 absl::StatusOr<std::unique_ptr<ImageService>> NewContainerdImageService(
     const ContainerdOptions& options);
 

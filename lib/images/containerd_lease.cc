@@ -25,7 +25,8 @@ absl::StatusOr<ContainerdLease> ContainerdLease::Create(
 }
 
 ContainerdLease::ContainerdLease(ContainerdLease&& other) noexcept
-    : connection_(std::move(other.connection_)), id_(std::move(other.id_)) {
+    : connection_(std::move(other.connection_)), id_(std::move(other.id_)),
+      collect_(other.collect_) {
   other.id_.clear();
 }
 
@@ -34,6 +35,7 @@ ContainerdLease& ContainerdLease::operator=(ContainerdLease&& other) noexcept {
     Release();
     connection_ = std::move(other.connection_);
     id_ = std::move(other.id_);
+    collect_ = other.collect_;
     other.id_.clear();
   }
   return *this;
@@ -46,6 +48,7 @@ void ContainerdLease::Release() {
   auto stub = leases::Leases::NewStub(connection_->channel());
   leases::DeleteRequest request;
   request.set_id(id_);
+  request.set_sync(collect_);
   google::protobuf::Empty response;
   // Best effort: a lease left behind expires by its label.
   (void)stub->Delete(connection_->NewContext().get(), request, &response);

@@ -26,6 +26,10 @@ class ContainerdLease {
   ContainerdLease& operator=(const ContainerdLease&) = delete;
   ~ContainerdLease();
 
+  // Makes the release wait for containerd's garbage collector, so that whatever only this lease
+  // held is gone when the lease is (what a failed import relies on).
+  void CollectOnRelease() { collect_ = true; }
+
   // The lease's ID, to pass to ContainerdConnection::NewContext.
   const std::string& id() const { return id_; }
 
@@ -36,6 +40,7 @@ class ContainerdLease {
 
   std::shared_ptr<const ContainerdConnection> connection_;
   std::string id_;
+  bool collect_ = false;
 };
 
 }  // namespace kim

@@ -105,14 +105,14 @@ class Pruner {
         targets.insert(name.substr(at + 1));
       }
     }
-    if (auto record = GetImageRecord(*connection_, *records_, IdRecordName(image.id));
+    if (auto record = GetImageRecord(*connection_, IdRecordName(image.id));
         record.ok()) {
       targets.insert(record->target().digest());
     }
     // A tag (e.g. one BuildKit made, with no ID record beside it) counts when what it points at
     // is this image's manifest, or an index holding it.
     for (const std::string& tag : image.repo_tags) {
-      auto record = GetImageRecord(*connection_, *records_, tag);
+      auto record = GetImageRecord(*connection_, tag);
       if (!record.ok() || targets.contains(record->target().digest())) continue;
       const Descriptor target{.media_type = record->target().media_type(),
                               .digest = record->target().digest(),
@@ -166,7 +166,7 @@ class Pruner {
     std::vector<std::string> names = image.repo_tags;
     names.insert(names.end(), image.repo_digests.begin(), image.repo_digests.end());
     for (const std::string& name : names) {
-      auto deleted = DeleteImageRecordIf(*connection_, *records_, name, targets, false);
+      auto deleted = DeleteImageRecordIf(*connection_, name, targets, false);
       if (!deleted.ok()) return deleted.status();
       if (*deleted) pruned.untagged.push_back(name);
     }
@@ -178,7 +178,7 @@ class Pruner {
           absl::StrCat("image ", ShortImageId(image.id), " was tagged ", (*others)[0],
                        " meanwhile; it was left alone"));
     }
-    auto deleted = DeleteImageRecordIf(*connection_, *records_, id_record, targets, true);
+    auto deleted = DeleteImageRecordIf(*connection_, id_record, targets, true);
     if (!deleted.ok()) return deleted.status();
     pruned.deleted = true;
     return absl::OkStatus();

@@ -1,5 +1,5 @@
-// Reading and deleting containerd image records (the named pointers of the images service)
-// with a precondition, shared by rmi and prune. Internal.
+// containerd's image records (name -> target descriptor) read, written and deleted through its
+// images service, shared by tag, rmi, prune, save and load. Internal.
 #ifndef KIM_LIB_IMAGES_CONTAINERD_RECORDS_H_
 #define KIM_LIB_IMAGES_CONTAINERD_RECORDS_H_
 
@@ -7,21 +7,30 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "containerd/services/images/v1/images.grpc.pb.h"
+#include "containerd/services/images/v1/images.pb.h"
 #include "lib/images/containerd_connection.h"
+#include "lib/images/descriptor.h"
 
 namespace kim {
 
-// The record named `name`; NotFound when there is none.
+// The record named `name`; NotFound `image record NAME: ...` when there is none.
 absl::StatusOr<containerd::services::images::v1::Image> GetImageRecord(
-    const ContainerdConnection& connection, containerd::services::images::v1::Images::Stub& stub,
-    const std::string& name);
+    const ContainerdConnection& connection, const std::string& name);
+
+// Creates record `name` pointing at `record`'s target with its labels, or, when the name
+// exists, points it at that target in one Update (never delete-then-create). In `lease`.
+absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
+                                       const std::string& name,
+                                       const containerd::services::images::v1::Image& record,
+                                       const std::string& lease);
+
+// A record's target as a Descriptor.
+Descriptor RecordTarget(const containerd::services::images::v1::Image& record);
 
 // Deletes record `name` if it still points at one of `targets` (any target when empty), with
 // `sync` making containerd collect garbage before answering. Returns whether it was deleted
 // (false when already gone); FailedPrecondition when it now points elsewhere.
 absl::StatusOr<bool> DeleteImageRecordIf(const ContainerdConnection& connection,
-                                         containerd::services::images::v1::Images::Stub& stub,
                                          const std::string& name,
                                          const std::set<std::string>& targets, bool sync);
 

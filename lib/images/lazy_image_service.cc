@@ -30,6 +30,17 @@ class LazyImageService final : public ImageService {
     if (!backend.ok()) return backend.status();
     return (*backend)->Push(image, options);
   }
+  absl::Status Save(const std::vector<std::string>& images, const SaveOptions& options,
+                    const ByteSink& sink) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Save(images, options, sink);
+  }
+  absl::StatusOr<std::vector<LoadedImage>> Load(const ByteSource& source) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Load(source);
+  }
   absl::StatusOr<Image> Tag(const std::string& source,
                             const std::vector<std::string>& targets) override {
     auto backend = Backend();

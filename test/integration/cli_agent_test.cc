@@ -10,6 +10,7 @@
 
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
+#include "test/support/test_agent.h"
 
 using kim::test::Daemon;
 using kim::test::PeerEnv;
@@ -22,45 +23,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// A kim-agent on a free port, serving the peers' containerd with a fresh test PKI.
-struct Agent {
-  std::string pki;
-  std::unique_ptr<Daemon> daemon;
-  std::string address;
-
-  Agent() {
-    char dir_template[] = "/tmp/kim-agent-pki-XXXXXX";
-    pki = mkdtemp(dir_template);
-    const auto made = Run({"/bin/bash", KIM_SOURCE_DIR "/test/support/make-test-pki", pki});
-    REQUIRE(made.exit_code == 0);
-    daemon = std::make_unique<Daemon>(std::vector<std::string>{
-        KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--containerd-socket",
-        PeerEnv("KIM_TEST_CONTAINERD_SOCKET"), "--tlscacert", pki + "/ca.crt", "--tlscert",
-        pki + "/server.crt", "--tlskey", pki + "/server.key"});
-    const std::string line = daemon->WaitForLine("serving on port");
-    INFO(daemon->err());
-    REQUIRE(!line.empty());
-    address = "127.0.0.1:" + line.substr(line.find("port ") + 5, line.find(' ', line.find("port ") + 5) - line.find("port ") - 5);
-  }
-
-  ~Agent() {
-    daemon->Stop(SIGTERM);
-    Run({"/bin/rm", "-rf", pki});
-  }
-
-  // Runs kim against this agent as the client `client` ("client", "other-client" or "").
-  ProcessOutput Kim(std::vector<std::string> words, const std::string& client = "client") const {
-    std::vector<std::string> argv = {KIM_BINARY, "--agent-addr", address, "--tlscacert",
-                                     pki + "/ca.crt"};
-    if (!client.empty()) {
-      argv.insert(argv.end(), {"--tlscert", pki + "/" + client + ".crt", "--tlskey",
-                               pki + "/" + client + ".key"});
-    }
-    argv.insert(argv.end(), words.begin(), words.end());
-    // An empty Docker config, so the user's own credentials never leak into the test.
-    return Run(argv, "", {{"DOCKER_CONFIG", pki}, {"KIM_CONTAINERD_SOCKET", ""}});
-  }
-};
+using Agent = kim::test::TestAgent;
 
 std::string UniqueName() {
   std::random_device random;

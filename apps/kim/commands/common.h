@@ -40,6 +40,8 @@ std::unique_ptr<Command> NewPullCommand();
 std::unique_ptr<Command> NewPushCommand();
 std::unique_ptr<Command> NewRemoveCommand();
 std::unique_ptr<Command> NewTagCommand();
+std::unique_ptr<Command> NewSaveCommand();
+std::unique_ptr<Command> NewLoadCommand();
 
 // Pruning and disk usage (image_prune.cc, builder_prune.cc, system_df.cc).
 std::unique_ptr<Command> NewImagePruneCommand();

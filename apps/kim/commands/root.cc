@@ -63,6 +63,8 @@ std::unique_ptr<Command> NewRootCommand() {
   root->Add(AsShortcut(NewPushCommand(), "push", "[OPTIONS] IMAGE"));
   root->Add(AsShortcut(NewRemoveCommand(), "rmi", "[OPTIONS] IMAGE [IMAGE...]"));
   root->Add(AsShortcut(NewTagCommand(), "tag", "SOURCE_REF TARGET_REF [TARGET_REF, ...]"));
+  root->Add(AsShortcut(NewSaveCommand(), "save", "[OPTIONS] IMAGE [IMAGE...]"));
+  root->Add(AsShortcut(NewLoadCommand(), "load", "[OPTIONS]"));
   return root;
 }
 
@@ -78,6 +80,8 @@ std::unique_ptr<Command> NewImageCommand() {
   image->Add(NewPushCommand());
   image->Add(NewRemoveCommand());
   image->Add(NewTagCommand());
+  image->Add(NewSaveCommand());
+  image->Add(NewLoadCommand());
   image->Add(NewImagePruneCommand());
   return image;
 }

@@ -175,5 +175,6 @@ TEST_CASE("the real tree has no duplicate flags or names", "[cli]") {
       pending.push_back(child.get());
     }
   }
-  CHECK(commands == 24);  // kim, help, image + 7 (prune), system + 7 (prune, df), 6 shortcuts
+  CHECK(commands == 28);  // kim, help, image + 9 (save, load, prune), system + 7 (prune, df),
+                          // 8 shortcuts
 }

@@ -1,0 +1,31 @@
+// A kim-agent started for one integration test, serving the peers' containerd over mutual TLS
+// with a fresh test PKI, and the kim CLI run against it.
+#ifndef KIM_TEST_SUPPORT_TEST_AGENT_H_
+#define KIM_TEST_SUPPORT_TEST_AGENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test/support/run_process.h"
+
+namespace kim::test {
+
+// Starts on a free port when constructed (failing the test if it cannot), stops when destroyed.
+struct TestAgent {
+  TestAgent();
+  ~TestAgent();
+
+  // Runs kim against this agent as the client `client` ("client", "other-client" or "" for no
+  // certificate), with `input` on stdin and an empty Docker config.
+  ProcessOutput Kim(std::vector<std::string> words, const std::string& client = "client",
+                    const std::string& input = "") const;
+
+  std::string pki;      // the test PKI's folder
+  std::unique_ptr<Daemon> daemon;
+  std::string address;  // 127.0.0.1:PORT
+};
+
+}  // namespace kim::test
+
+#endif  // KIM_TEST_SUPPORT_TEST_AGENT_H_
