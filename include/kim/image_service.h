@@ -28,6 +28,29 @@ struct Image {
   absl::Time created = absl::InfinitePast();  // InfinitePast when the config has no date
 };
 
+// --- inspect / history (ImageService::Inspect) ---------------------------------------------
+
+// One layer of an image, in manifest order (base layer first).
+struct LayerDetails {
+  std::string digest;        // the layer blob's digest, "sha256:..."
+  std::string media_type;    // the layer blob's media type
+  int64_t size = 0;          // the blob's (compressed) size in bytes, from the manifest
+  std::string diff_id;       // the uncompressed layer's digest, from the config's rootfs
+  int64_t unpacked_size = -1;  // bytes the unpacked layer takes on the node; -1 when unknown
+};
+
+// Everything `kim inspect` and `kim history` show of one image: the image as List shows it,
+// its config blob verbatim, and the single-platform manifest that was chosen.
+struct ImageDetails {
+  Image image;
+  std::string config_json;          // the config blob, byte for byte
+  std::string manifest_digest;      // the platform manifest (the index's entry for the node)
+  std::string manifest_media_type;  // its media type
+  std::string index_digest;         // the index the names point at; empty when none
+  std::vector<LayerDetails> layers;
+};
+// --- end inspect / history -------------------------------------------------------------------
+
 // Options for ImageService::List.
 struct ListOptions {
   // REPOSITORY[:TAG] patterns (`docker images` style); empty lists every image.
@@ -127,6 +150,11 @@ class ImageService {
 
   // Returns the one image `image` names.
   virtual absl::StatusOr<Image> Status(const std::string& image) = 0;
+
+  // Returns the image `image` names with its config, manifest and layers, for `kim inspect`
+  // and `kim history`. For a multi-platform image, the entry for the node's platform. NotFound
+  // as for Status; DataLoss/FailedPrecondition when its manifest or config is missing or broken.
+  virtual absl::StatusOr<ImageDetails> Inspect(const std::string& image) = 0;
 
   // Fetches `image` from its registry and returns it once it is ready for the kubelet.
   virtual absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) = 0;

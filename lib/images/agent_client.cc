@@ -46,6 +46,18 @@ class AgentImageService final : public ImageService {
     return FromProto(response.image());
   }
 
+  absl::StatusOr<ImageDetails> Inspect(const std::string& image) override {
+    v1::InspectRequest request;
+    request.set_image(image);
+    v1::InspectResponse response;
+    auto context = Context(true);
+    if (absl::Status status = Check(stub_->Inspect(context.get(), request, &response));
+        !status.ok()) {
+      return status;
+    }
+    return FromProto(response);
+  }
+
   absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) override {
     v1::PullRequest request;
     request.set_image(image);

@@ -62,6 +62,40 @@ Image FromProto(const v1::Image& image) {
   return out;
 }
 
+v1::InspectResponse ToProto(const ImageDetails& details) {
+  v1::InspectResponse out;
+  *out.mutable_image() = ToProto(details.image);
+  out.set_config(details.config_json);
+  out.set_manifest_digest(details.manifest_digest);
+  out.set_manifest_media_type(details.manifest_media_type);
+  out.set_index_digest(details.index_digest);
+  for (const LayerDetails& layer : details.layers) {
+    v1::InspectLayer* added = out.add_layers();
+    added->set_digest(layer.digest);
+    added->set_media_type(layer.media_type);
+    added->set_size(layer.size);
+    added->set_diff_id(layer.diff_id);
+    added->set_unpacked_size(layer.unpacked_size);
+  }
+  return out;
+}
+
+ImageDetails FromProto(const v1::InspectResponse& response) {
+  ImageDetails out{.image = FromProto(response.image()),
+                   .config_json = response.config(),
+                   .manifest_digest = response.manifest_digest(),
+                   .manifest_media_type = response.manifest_media_type(),
+                   .index_digest = response.index_digest()};
+  for (const v1::InspectLayer& layer : response.layers()) {
+    out.layers.push_back({.digest = layer.digest(),
+                          .media_type = layer.media_type(),
+                          .size = layer.size(),
+                          .diff_id = layer.diff_id(),
+                          .unpacked_size = layer.unpacked_size()});
+  }
+  return out;
+}
+
 v1::LayerProgress ToProto(const BlobProgress& progress) {
   v1::LayerProgress out;
   out.set_digest(progress.digest);

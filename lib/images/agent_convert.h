@@ -15,6 +15,10 @@ namespace kim {
 agent::v1::Image ToProto(const Image& image);
 Image FromProto(const agent::v1::Image& image);
 
+// ImageDetails <-> kim.agent.v1.InspectResponse (Inspect).
+agent::v1::InspectResponse ToProto(const ImageDetails& details);
+ImageDetails FromProto(const agent::v1::InspectResponse& response);
+
 // BlobProgress <-> kim.agent.v1.LayerProgress.
 agent::v1::LayerProgress ToProto(const BlobProgress& progress);
 BlobProgress FromProto(const agent::v1::LayerProgress& progress);

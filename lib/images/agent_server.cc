@@ -50,6 +50,15 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Inspect(grpc::ServerContext*, const v1::InspectRequest* request,
+                       v1::InspectResponse* response) override {
+    if (!images_) return NoBackend();
+    auto details = images_->Inspect(request->image());
+    if (!details.ok()) return ToGrpc(details.status());
+    *response = ToProto(*details);
+    return grpc::Status::OK;
+  }
+
   grpc::Status Pull(grpc::ServerContext*, const v1::PullRequest* request,
                     grpc::ServerWriter<v1::PullResponse>* writer) override {
     if (!images_) return NoBackend();

@@ -21,6 +21,7 @@
 #include "lib/images/containerd_archive.h"
 #include "lib/images/containerd_blob_source.h"
 #include "lib/images/containerd_image_json.h"
+#include "lib/images/containerd_inspect.h"
 #include "lib/images/containerd_lease.h"
 #include "lib/images/containerd_prune.h"
 #include "lib/images/containerd_pull.h"
@@ -119,6 +120,16 @@ class ContainerdImageService final : public ImageService {
     Image found = (*all)[match->index];
     found.created = Created(found.id);
     return found;
+  }
+
+  absl::StatusOr<ImageDetails> Inspect(const std::string& image) override {  // containerd_inspect
+    auto found = Status(image);
+    if (!found.ok()) return found.status();
+    auto record = SourceRecord(*found, "");
+    if (!record.ok()) return record.status();
+    const auto& target = record->target();
+    return InspectContainerdImage(connection_, *blobs_, *std::move(found),
+                                  {target.media_type(), target.digest(), target.size()});
   }
 
   absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) override {

@@ -21,6 +21,8 @@ namespace kim {
 //  * List / Status: CRI ListImages; `created` is read from each image's config blob (cached by
 //    image ID, which names immutable content). Filters follow `docker images REPOSITORY[:TAG]`
 //    (see image_filter.h).
+//  * Inspect: the record's manifest (the node's entry of an index), config and layers from the
+//    content store; unpacked layer sizes from the overlayfs snapshots (containerd_inspect.h).
 //  * Pull: CRI PullImage, credentials sent only to the registry they are for. CRI always pulls
 //    the node's platform: another `platform` is InvalidArgument. Progress comes from content
 //    ingests polled every 100 ms (see ingest_tracker.h for which ingests count as this pull's),

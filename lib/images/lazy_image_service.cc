@@ -20,6 +20,11 @@ class LazyImageService final : public ImageService {
     if (!backend.ok()) return backend.status();
     return (*backend)->Status(image);
   }
+  absl::StatusOr<ImageDetails> Inspect(const std::string& image) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Inspect(image);
+  }
   absl::StatusOr<Image> Pull(const std::string& image, const PullOptions& options) override {
     auto backend = Backend();
     if (!backend.ok()) return backend.status();

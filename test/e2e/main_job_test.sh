@@ -47,8 +47,17 @@ check "a Pod pulls it from the registry and runs it" run_pod e2e-pulled "$pushed
 check "its log has the same greeting" kubectl logs e2e-pulled
 output_has "the pulled image's greeting" '^hello from a kim build'
 kubectl delete pod e2e-hello e2e-pulled --wait=true >/dev/null 2>&1 || true
+archive=$WORK/hello.tar
+check "kim save hello:1 (streamed from the node through the agent)" "$KIM" save -o "$archive" hello:1
 check "kim rmi hello:1 and the pulled copy" "$KIM" rmi hello:1 "$pushed"
 check "kim images no longer lists them" sh -c "! '$KIM' images --format '{{.Repository}}:{{.Tag}}' | grep -E '(^|/)hello:1$'"
+check "kim load -i brings hello:1 back" "$KIM" load -i "$archive"
+output_has "under its name" '^Loaded image: hello:1$'
+check "a Pod runs the loaded hello:1 with imagePullPolicy Never (CRI unpacks it on first use)" run_pod e2e-loaded hello:1 Never
+check "its log has the greeting" kubectl logs e2e-loaded
+output_has "the loaded image's greeting" '^hello from a kim build'
+kubectl delete pod e2e-loaded --wait=true >/dev/null 2>&1 || true
+check "kim rmi the loaded hello:1" "$KIM" rmi hello:1
 
 # fault: buildkitd dies; the kubelet restarts it and the next build works
 pod=$(kubectl -n kube-image get pods -l app.kubernetes.io/name=kim -o jsonpath='{.items[0].metadata.name}' || true)

@@ -74,6 +74,15 @@ Walk FindCommand(Command& root, const std::vector<std::string>& argv) {
       }
       continue;
     }
+    if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-' && arg[2] == '=') {
+      // "-H=false": pflag's short form with a value, passed on as "--human=false".
+      const Flag* flag = FindShort(flags, arg[1]);
+      walk.rest.push_back(flag != nullptr ? "--" + flag->name + arg.substr(2) : arg);
+      if (flag == nullptr && walk.error.empty()) {
+        walk.error = absl::StrCat("unknown shorthand flag: '", std::string(1, arg[1]), "' in ", arg);
+      }
+      continue;
+    }
     if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-') {
       walk.rest.push_back(arg);
       for (size_t j = 1; j < arg.size(); ++j) {

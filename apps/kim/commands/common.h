@@ -42,6 +42,10 @@ std::unique_ptr<Command> NewRemoveCommand();
 std::unique_ptr<Command> NewTagCommand();
 std::unique_ptr<Command> NewSaveCommand();
 std::unique_ptr<Command> NewLoadCommand();
+// inspect, history, completion (issue #14)
+std::unique_ptr<Command> NewInspectCommand();
+std::unique_ptr<Command> NewHistoryCommand();
+std::unique_ptr<Command> NewCompletionCommand();
 
 // Pruning and disk usage (image_prune.cc, builder_prune.cc, system_df.cc).
 std::unique_ptr<Command> NewImagePruneCommand();

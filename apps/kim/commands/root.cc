@@ -65,6 +65,10 @@ std::unique_ptr<Command> NewRootCommand() {
   root->Add(AsShortcut(NewTagCommand(), "tag", "SOURCE_REF TARGET_REF [TARGET_REF, ...]"));
   root->Add(AsShortcut(NewSaveCommand(), "save", "[OPTIONS] IMAGE [IMAGE...]"));
   root->Add(AsShortcut(NewLoadCommand(), "load", "[OPTIONS]"));
+  // inspect, history, completion (issue #14)
+  root->Add(AsShortcut(NewInspectCommand(), "inspect", "[OPTIONS] IMAGE [IMAGE...]"));
+  root->Add(AsShortcut(NewHistoryCommand(), "history", "[OPTIONS] IMAGE"));
+  root->Add(NewCompletionCommand());
   return root;
 }
 
@@ -82,6 +86,10 @@ std::unique_ptr<Command> NewImageCommand() {
   image->Add(NewTagCommand());
   image->Add(NewSaveCommand());
   image->Add(NewLoadCommand());
+  // inspect, history (issue #14)
+  image->Add(NewInspectCommand());
+  image->Add(NewHistoryCommand());
+  // prune (issue #14)
   image->Add(NewImagePruneCommand());
   return image;
 }
