@@ -106,6 +106,29 @@ struct BuildResult {
   std::map<std::string, std::string> exporter_response;  // everything the exporter answered
 };
 
+// One record of BuildKit's build cache, as `docker buildx du` / `docker builder prune` show it.
+struct BuildCacheRecord {
+  std::string id;
+  std::vector<std::string> parents;  // ids of the records it builds on
+  std::string type;                  // "regular", "internal", "frontend", "source.local", ...
+  std::string description;           // e.g. "mount / from exec /bin/sh -c make"
+  bool in_use = false;               // held by a running build
+  bool shared = false;               // shares data with another record (not reclaimable alone)
+  bool is_mutable = false;           // a mutable snapshot (cache mounts, local sources)
+  int64_t size = 0;                  // bytes
+  absl::Time created = absl::InfinitePast();
+  absl::Time last_used = absl::InfinitePast();  // InfinitePast when never used again
+  int64_t usage_count = 0;
+};
+
+// Options for BuildService::Prune (`docker builder prune`).
+struct BuildPruneOptions {
+  bool all = false;                          // also shared and internal records, not just dangling
+  absl::Duration keep_duration;              // keep records used within this long (--filter until=)
+  int64_t keep_storage = 0;                  // keep this many bytes of cache (--keep-storage)
+  std::vector<std::string> filters;          // BuildKit's own record filters (e.g. "id==x")
+};
+
 // A BuildKit daemon. Thread-compatible: one Build at a time per instance; Cancel may be called
 // from any thread (e.g. a signal handler thread) while Build runs.
 class BuildService {
@@ -123,6 +146,14 @@ class BuildService {
   // Asks a running Build to stop: the daemon cancels the build and Build returns Cancelled.
   // Does nothing when no build is running.
   virtual void Cancel() = 0;
+
+  // Removes build cache as `options` say (BuildKit's Control.Prune) and returns the records
+  // removed. Unavailable when the daemon cannot be reached.
+  virtual absl::StatusOr<std::vector<BuildCacheRecord>> Prune(const BuildPruneOptions& options) = 0;
+
+  // Returns every record of the build cache (BuildKit's Control.DiskUsage). Unavailable when
+  // the daemon cannot be reached.
+  virtual absl::StatusOr<std::vector<BuildCacheRecord>> DiskUsage() = 0;
 
   // Asks the daemon for its version (BuildKit's Control.Info): a cheap health check too.
   // Unavailable (with the connection's hint) when it cannot be reached.

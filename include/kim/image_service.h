@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +106,35 @@ struct RemoveResult {
   absl::Status status;                // OK, or why this argument failed
 };
 
+// Options for ImageService::Prune (`docker image prune`).
+struct PruneOptions {
+  // Every image no container uses, not only the dangling ones. Default: dangling only.
+  bool all = false;
+  // Docker's filters, all of which an image must match: "until=DURATION|TIMESTAMP" (created
+  // before), "label=KEY[=VALUE]" and "label!=KEY[=VALUE]" (config labels). Default: none.
+  std::vector<std::string> filters;
+  // Only report what would be removed (`kim system df` uses this). Default: remove.
+  bool dry_run = false;
+};
+
+// One image ImageService::Prune removed (or, for a dry run, would remove).
+struct PrunedImage {
+  std::string id;                     // "sha256:..." ("deleted: ...")
+  std::vector<std::string> untagged;  // its names removed before it ("untagged: ..."), qualified
+  uint64_t size = 0;                  // its size as List reports it
+  bool deleted = true;                // false when only names went (it was tagged meanwhile)
+};
+
+// What ImageService::Prune removed, in `docker image prune`'s terms.
+struct PruneReport {
+  std::vector<PrunedImage> images;    // in the order they went
+  uint64_t reclaimed = 0;             // sum of the deleted images' sizes, in bytes
+  // Images a container uses, by ID, with how many containers use each; never pruned.
+  std::map<std::string, int> containers;
+  // Images left alone because they changed meanwhile (the rest was still pruned).
+  std::vector<std::string> warnings;
+};
+
 // The images of one containerd. Implementations: in-process over a containerd socket, and a
 // client of kim-agent. Thread-safe: one instance may serve concurrent calls.
 //
@@ -153,6 +183,11 @@ class ImageService {
   // `force` deletes an image by ID even when several repositories name it.
   virtual std::vector<RemoveResult> Remove(const std::vector<std::string>& images,
                                            bool force) = 0;
+
+  // Removes the dangling images (no repo tag), or with `options.all` every image no container
+  // uses, that match `options.filters`; returns what went. InvalidArgument for a bad filter.
+  // An image a container uses (or that changes meanwhile) is never removed.
+  virtual absl::StatusOr<PruneReport> Prune(const PruneOptions& options) = 0;
 
   // Asks the backend what it is: kim-agent with the containerd it serves, or containerd itself.
   // Unavailable (with the same hint as every call) when it cannot be reached.

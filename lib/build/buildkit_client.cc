@@ -2,6 +2,7 @@
 // and a blocking Control.Solve; the session is closed after Solve returns and the status stream
 // drains by itself.
 #include "lib/build/buildkit_client.h"
+#include "lib/build/buildkit_cache.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -342,6 +343,14 @@ class BuildKitService final : public BuildService {
       }
     }
     return result;
+  }
+
+  absl::StatusOr<std::vector<BuildCacheRecord>> Prune(const BuildPruneOptions& options) override {
+    return CachePrune(*control_, {address_, unreachable_hint_}, options);
+  }
+
+  absl::StatusOr<std::vector<BuildCacheRecord>> DiskUsage() override {
+    return CacheDiskUsage(*control_, {address_, unreachable_hint_});
   }
 
   absl::StatusOr<DaemonVersion> Version() override {

@@ -174,6 +174,30 @@ class AgentImageService final : public ImageService {
     return results;
   }
 
+  absl::StatusOr<PruneReport> Prune(const PruneOptions& options) override {
+    v1::PruneRequest request;
+    request.set_all(options.all);
+    request.set_dry_run(options.dry_run);
+    for (const std::string& filter : options.filters) request.add_filters(filter);
+    v1::PruneResponse response;
+    auto context = Context(false);  // a prune waits for containerd's garbage collection
+    if (absl::Status status = Check(stub_->Prune(context.get(), request, &response));
+        !status.ok()) {
+      return status;
+    }
+    PruneReport report{.reclaimed = response.reclaimed()};
+    for (const v1::PrunedImage& image : response.images()) {
+      PrunedImage& out = report.images.emplace_back();
+      out.id = image.id();
+      out.untagged.assign(image.untagged().begin(), image.untagged().end());
+      out.size = image.size();
+      out.deleted = image.deleted();
+    }
+    for (const auto& [id, count] : response.containers()) report.containers[id] = count;
+    report.warnings.assign(response.warnings().begin(), response.warnings().end());
+    return report;
+  }
+
   absl::StatusOr<DaemonVersion> Version() override {
     v1::VersionResponse response;
     auto context = Context(true);

@@ -169,6 +169,26 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Prune(grpc::ServerContext*, const v1::PruneRequest* request,
+                     v1::PruneResponse* response) override {
+    if (!images_) return NoBackend();
+    PruneOptions options{.all = request->all(), .dry_run = request->dry_run()};
+    options.filters.assign(request->filters().begin(), request->filters().end());
+    auto report = images_->Prune(options);
+    if (!report.ok()) return ToGrpc(report.status());
+    for (const PrunedImage& image : report->images) {
+      v1::PrunedImage* out = response->add_images();
+      out->set_id(image.id);
+      for (const std::string& name : image.untagged) out->add_untagged(name);
+      out->set_size(image.size);
+      out->set_deleted(image.deleted);
+    }
+    response->set_reclaimed(report->reclaimed);
+    for (const auto& [id, count] : report->containers) (*response->mutable_containers())[id] = count;
+    for (const std::string& warning : report->warnings) response->add_warnings(warning);
+    return grpc::Status::OK;
+  }
+
   grpc::Status Version(grpc::ServerContext*, const v1::VersionRequest*,
                        v1::VersionResponse* response) override {
     response->set_version(std::string(kim::Version()));

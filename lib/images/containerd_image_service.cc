@@ -23,6 +23,7 @@
 #include "lib/images/containerd_image_json.h"
 #include "lib/images/containerd_inspect.h"
 #include "lib/images/containerd_lease.h"
+#include "lib/images/containerd_prune.h"
 #include "lib/images/containerd_pull.h"
 #include "lib/images/containerd_records.h"
 #include "lib/images/containerd_remove_plan.h"
@@ -39,7 +40,6 @@ namespace content = ::containerd::services::content::v1;
 
 constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 constexpr absl::Duration kCriSyncTimeout = absl::Seconds(5);
-constexpr char kSha256Prefix[] = "sha256:";
 
 // The blobs (config and layers) a pull of `reference` will fetch on this node, asked from the
 // registry before CRI pulls, so that progress reports exactly this pull's blobs. Empty when the
@@ -68,10 +68,6 @@ std::vector<Descriptor> PullBlobs(const ImageReference& reference,
   }
   auto blobs = ManifestBlobs(manifest);
   return blobs.ok() ? *blobs : std::vector<Descriptor>{};
-}
-
-std::string IdRecordName(const std::string& id) {
-  return id.starts_with(kSha256Prefix) ? id : absl::StrCat(kSha256Prefix, id);
 }
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
@@ -292,6 +288,10 @@ class ContainerdImageService final : public ImageService {
     return results;
   }
 
+  absl::StatusOr<PruneReport> Prune(const PruneOptions& options) override {
+    return PruneContainerdImages(connection_, options);
+  }
+
  private:
   absl::StatusOr<std::vector<Image>> ListCri() {
     cri::ListImagesResponse response;
@@ -346,27 +346,6 @@ class ContainerdImageService final : public ImageService {
     return last;
   }
 
-  // Deletes record `name` if it still points at one of `targets` (any target when empty).
-  // Returns whether it was deleted (false when already gone).
-  absl::StatusOr<bool> DeleteRecord(const std::string& name, const std::set<std::string>& targets,
-                                    bool sync) {
-    auto record = GetRecord(name);
-    if (absl::IsNotFound(record.status())) return false;
-    if (!record.ok()) return record.status();
-    if (!targets.empty() && !targets.contains(record->target().digest())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "image name ", name, " was changed to another image meanwhile; it was left alone"));
-    }
-    images::DeleteImageRequest request;
-    request.set_name(name);
-    request.set_sync(sync);
-    google::protobuf::Empty response;
-    const grpc::Status status = images_->Delete(connection_->NewContext().get(), request, &response);
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;
-    if (!status.ok()) return FromGrpc(status, absl::StrCat("cannot remove ", name));
-    return true;
-  }
-
   absl::Status RemoveOne(const std::string& argument, bool force, RemoveResult& result) {
     auto all = ListCri();
     if (!all.ok()) return all.status();
@@ -392,7 +371,8 @@ class ContainerdImageService final : public ImageService {
     if (plan->delete_image) doomed.push_back(id_record);
     for (size_t i = 0; i < doomed.size(); ++i) {
       const bool last = i + 1 == doomed.size();
-      auto deleted = DeleteRecord(doomed[i], targets, plan->delete_image && last);
+      auto deleted = DeleteImageRecordIf(*connection_, doomed[i], targets,
+                                         plan->delete_image && last);
       if (!deleted.ok()) return deleted.status();
       if (*deleted && doomed[i] != id_record) result.untagged.push_back(doomed[i]);
     }

@@ -32,6 +32,8 @@ namespace kim {
 //  * Remove: Docker's rmi rules (containerd_remove_plan.h); records are deleted by name, each
 //    checked just before to still point at the image being removed, the last with sync so the
 //    garbage collector runs. CRI's RemoveImage is never used: it deletes every name of an image.
+//  * Prune: containerd_prune.h (the dangling set, containers from the containers service,
+//    deletions with preconditions).
 //  * Tag and Remove return once CRI's own view (fed by containerd's events) shows the change,
 //    or after 5 s.
 //  * Push: the registry client, reading blobs through ContainerdBlobSource.

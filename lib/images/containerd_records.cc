@@ -1,4 +1,4 @@
-// Image records through containerd's images service (Get, Create, Update).
+// Image records through containerd's images service (Get, Create, Update, Delete).
 #include "lib/images/containerd_records.h"
 
 #include "absl/strings/str_cat.h"
@@ -47,6 +47,31 @@ Descriptor RecordTarget(const images::Image& record) {
   return Descriptor{.media_type = record.target().media_type(),
                     .digest = record.target().digest(),
                     .size = record.target().size()};
+}
+
+absl::StatusOr<bool> DeleteImageRecordIf(const ContainerdConnection& connection,
+                                         const std::string& name,
+                                         const std::set<std::string>& targets, bool sync) {
+  auto record = GetImageRecord(connection, name);
+  if (absl::IsNotFound(record.status())) return false;
+  if (!record.ok()) return record.status();
+  if (!targets.empty() && !targets.contains(record->target().digest())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "image name ", name, " was changed to another image meanwhile; it was left alone"));
+  }
+  auto stub = images::Images::NewStub(connection.channel());
+  images::DeleteImageRequest request;
+  request.set_name(name);
+  request.set_sync(sync);
+  google::protobuf::Empty response;
+  const grpc::Status status = stub->Delete(connection.NewContext().get(), request, &response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;
+  if (!status.ok()) return FromGrpc(status, absl::StrCat("cannot remove ", name));
+  return true;
+}
+
+std::string IdRecordName(const std::string& id) {
+  return id.starts_with("sha256:") ? id : absl::StrCat("sha256:", id);
 }
 
 }  // namespace kim

@@ -1,8 +1,9 @@
-// containerd's image records (name -> target descriptor) read and written through its images
-// service, shared by tag, save and load. Internal.
+// containerd's image records (name -> target descriptor) read, written and deleted through its
+// images service, shared by tag, rmi, prune, save and load. Internal.
 #ifndef KIM_LIB_IMAGES_CONTAINERD_RECORDS_H_
 #define KIM_LIB_IMAGES_CONTAINERD_RECORDS_H_
 
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -25,6 +26,16 @@ absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
 
 // A record's target as a Descriptor.
 Descriptor RecordTarget(const containerd::services::images::v1::Image& record);
+
+// Deletes record `name` if it still points at one of `targets` (any target when empty), with
+// `sync` making containerd collect garbage before answering. Returns whether it was deleted
+// (false when already gone); FailedPrecondition when it now points elsewhere.
+absl::StatusOr<bool> DeleteImageRecordIf(const ContainerdConnection& connection,
+                                         const std::string& name,
+                                         const std::set<std::string>& targets, bool sync);
+
+// "sha256:" + `id` unless it has the prefix already: the name of an image's ID record.
+std::string IdRecordName(const std::string& id);
 
 }  // namespace kim
 

@@ -66,6 +66,11 @@ class LazyImageService final : public ImageService {
     }
     return results;
   }
+  absl::StatusOr<PruneReport> Prune(const PruneOptions& options) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Prune(options);
+  }
 
  private:
   absl::StatusOr<ImageService*> Backend() {

@@ -47,6 +47,11 @@ std::unique_ptr<Command> NewInspectCommand();
 std::unique_ptr<Command> NewHistoryCommand();
 std::unique_ptr<Command> NewCompletionCommand();
 
+// Pruning and disk usage (image_prune.cc, builder_prune.cc, system_df.cc).
+std::unique_ptr<Command> NewImagePruneCommand();
+std::unique_ptr<Command> NewBuilderPruneCommand();
+std::unique_ptr<Command> NewSystemDfCommand();
+
 // Turns an `image` subcommand into its top-level shortcut (`kim build` for `kim image build`):
 // new name and usage, listed under "Images Shortcuts", aliased to the full path.
 std::unique_ptr<Command> AsShortcut(std::unique_ptr<Command> command, std::string name,

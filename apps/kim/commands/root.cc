@@ -89,6 +89,8 @@ std::unique_ptr<Command> NewImageCommand() {
   // inspect, history (issue #14)
   image->Add(NewInspectCommand());
   image->Add(NewHistoryCommand());
+  // prune (issue #14)
+  image->Add(NewImagePruneCommand());
   return image;
 }
 

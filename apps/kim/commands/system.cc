@@ -276,6 +276,8 @@ std::unique_ptr<Command> NewSystemCommand() {
 
   system->Add(NewCommand("logout", "[SERVER]", "Remove credentials for a registry.", {0, 1},
                          RunLogout));
+  system->Add(NewBuilderPruneCommand());
+  system->Add(NewSystemDfCommand());
   return system;
 }
 
