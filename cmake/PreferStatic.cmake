@@ -7,6 +7,14 @@
 # static archive when Debian has one. OpenSSL and zlib stay shared: cpprestsdk (shared only)
 # uses them too, and two copies of OpenSSL in one process would not share their state.
 function(kim_prefer_static_imports)
+  # gRPC's Findre2 makes re2::re2 an INTERFACE target carrying pkg-config's "-lre2": point it at
+  # the archive instead (RE2_LIBRARY_DIRS comes from that same pkg-config query).
+  if(TARGET re2::re2)
+    find_library(KIM_RE2_ARCHIVE NAMES libre2.a HINTS ${RE2_LIBRARY_DIRS})
+    if(KIM_RE2_ARCHIVE)
+      set_target_properties(re2::re2 PROPERTIES INTERFACE_LINK_LIBRARIES "${KIM_RE2_ARCHIVE}")
+    endif()
+  endif()
   get_property(imported DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY IMPORTED_TARGETS)
   foreach(target IN LISTS imported)
     if(target MATCHES "^(OpenSSL::|ZLIB::)")

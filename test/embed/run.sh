@@ -12,6 +12,14 @@ scratch=$(mktemp -d /tmp/kim-embed.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 fail() { echo "embedding test: $*" >&2; exit 1; }
 
+# docs/embedding.md shows test/embed/main.cc: the two must not drift apart.
+python3 - "$here/main.cc" "$here/../../docs/embedding.md" <<'PY' || fail "docs/embedding.md no longer shows test/embed/main.cc"
+import sys
+code = open(sys.argv[1]).read().split("\n", 3)[3]
+doc = open(sys.argv[2]).read().split("```cpp\n")[1].split("```")[0]
+sys.exit(0 if code == doc else 1)
+PY
+
 cmake --install "$build" --prefix "$scratch/prefix" >/dev/null || fail "cmake --install failed"
 for f in include/kim/image_service.h include/kim/connect.h lib/cmake/kim/kimConfig.cmake \
          lib/pkgconfig/kim.pc lib/libkim_core.a bin/kim bin/kim-agent; do
