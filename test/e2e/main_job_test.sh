@@ -56,6 +56,10 @@ output_has "under its name" '^Loaded image: hello:1$'
 check "a Pod runs the loaded hello:1 with imagePullPolicy Never (CRI unpacks it on first use)" run_pod e2e-loaded hello:1 Never
 check "its log has the greeting" kubectl logs e2e-loaded
 output_has "the loaded image's greeting" '^hello from a kim build'
+# The kubelet's containers (the exited e2e-loaded, the running builder) keep their images.
+check "kim image prune -a -f with Pods on the node" "$KIM" image prune -a -f
+check "keeps hello:1, which the e2e-loaded Pod's container uses" sh -c "'$KIM' images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'hello:1'"
+check "keeps the builder's running images" sh -c "'$KIM' images --format '{{.Repository}}' | grep -q 'kim-agent' && '$KIM' images --format '{{.Repository}}' | grep -q 'buildkit'"
 kubectl delete pod e2e-loaded --wait=true >/dev/null 2>&1 || true
 check "kim rmi the loaded hello:1" "$KIM" rmi hello:1
 
