@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/build/attachables.h"
+#include "lib/core/grpc_tls.h"
 #include "lib/build/oci_layout.h"
 #include "lib/build/session_tunnel.h"
 #include "lib/build/status_events.h"
@@ -602,19 +603,13 @@ absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitO
   args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);  // error trailers carry stacks
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  const bool tls = !options.ca_pem.empty() || !options.cert_pem.empty() || !options.key_pem.empty();
-  if (tls && !unix_socket) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options.ca_pem;
-    ssl.pem_cert_chain = options.cert_pem;
-    ssl.pem_private_key = options.key_pem;
-    credentials = grpc::SslCredentials(ssl);
-    if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
-  } else {
-    credentials = grpc::InsecureChannelCredentials();
+  // A unix socket is plaintext: the file's permissions guard it.
+  auto credentials = ClientChannelCredentials(unix_socket ? TlsMaterial{} : options.tls);
+  if (!credentials.ok()) return credentials.status();
+  if (!unix_socket && !options.tls.empty() && !options.server_name.empty()) {
+    args.SetSslTargetNameOverride(options.server_name);
   }
-  auto channel = grpc::CreateCustomChannel(target, credentials, args);
+  auto channel = grpc::CreateCustomChannel(target, *credentials, args);
   return std::unique_ptr<BuildService>(
       new BuildKitService(options.address, options.unreachable_hint, options.credentials, channel,
                           options.keep_alive));

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "kim/build_service.h"
 #include "kim/credentials.h"
+#include "kim/tls.h"
 
 namespace kim::build {
 
@@ -17,8 +18,8 @@ namespace kim::build {
 struct BuildKitOptions {
   // "unix:///run/buildkit/buildkitd.sock", "tcp://host:port" or "host:port".
   std::string address;
-  // PEM contents for mutual TLS over TCP; all empty = plaintext.
-  std::string ca_pem, cert_pem, key_pem;
+  // Mutual TLS over TCP (PEM contents); empty = plaintext. Ignored for unix sockets.
+  TlsMaterial tls;
   // The name the server certificate must carry, when it differs from the dialled host.
   std::string server_name;
   // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
@@ -31,7 +32,8 @@ struct BuildKitOptions {
 };
 
 // Returns a BuildService for the daemon (the connection is made lazily; an unreachable daemon
-// shows up as Unavailable from Build). InvalidArgument for an address it cannot use.
+// shows up as Unavailable from Build). InvalidArgument for an address it cannot use or for a
+// certificate without its key (or the reverse).
 absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitOptions& options);
 
 // The SolveRequest fields kim derives from BuildOptions (exposed for unit tests).

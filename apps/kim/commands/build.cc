@@ -247,7 +247,7 @@ int RunBuild(Invocation& invocation) {
     std::lock_guard lock(service_mu);
     if (running != nullptr) running->Cancel();
   });
-  auto service = ConnectBuildService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectBuildService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   {
     std::lock_guard lock(service_mu);
