@@ -16,11 +16,6 @@ namespace kim {
 namespace {
 
 namespace http = web::http;
-using registry::BlobPath;
-using registry::ManifestPath;
-using registry::ManifestReference;
-using registry::ShortDigest;
-using registry::WithPrefix;
 
 // The media type without parameters ("application/json; charset=utf-8" -> "application/json").
 std::string BareMediaType(std::string_view content_type) {
@@ -75,12 +70,12 @@ absl::StatusOr<Descriptor> RegistryClient::Resolve(const ImageReference& ref) {
   const std::string name = ref.String();
   RegistryRequest request{
       .method = http::methods::HEAD,
-      .target = ManifestPath(ref.Path(), ManifestReference(ref)),
+      .target = registry::ManifestPath(ref.Path(), registry::ManifestReference(ref)),
       .scopes = {RepositoryScope(ref.Path(), "pull")},
       .headers = {{"Accept", ManifestAcceptHeader()}},
   };
   auto response = transport_->Send(request);
-  if (!response.ok()) return WithPrefix(response.status(), name);
+  if (!response.ok()) return registry::WithPrefix(response.status(), name);
   if (response->status_code() == http::status_codes::NotFound) {
     return absl::NotFoundError(absl::StrCat(name, ": not found"));
   }
@@ -107,12 +102,12 @@ absl::StatusOr<std::pair<Descriptor, std::string>> RegistryClient::FetchManifest
   const std::string name = ref.String();
   RegistryRequest request{
       .method = http::methods::GET,
-      .target = ManifestPath(ref.Path(), ManifestReference(ref)),
+      .target = registry::ManifestPath(ref.Path(), registry::ManifestReference(ref)),
       .scopes = {RepositoryScope(ref.Path(), "pull")},
       .headers = {{"Accept", ManifestAcceptHeader()}},
   };
   auto response = transport_->Send(request);
-  if (!response.ok()) return WithPrefix(response.status(), name);
+  if (!response.ok()) return registry::WithPrefix(response.status(), name);
   std::string body = BodyOf(*response);
   if (response->status_code() == http::status_codes::NotFound) {
     return absl::NotFoundError(absl::StrCat(name, ": not found"));
@@ -146,13 +141,13 @@ absl::StatusOr<bool> RegistryClient::BlobExists(const ImageReference& ref,
   if (auto status = CheckDomain(ref); !status.ok()) return status;
   auto response = transport_->Send(RegistryRequest{
       .method = http::methods::HEAD,
-      .target = BlobPath(ref.Path(), digest),
+      .target = registry::BlobPath(ref.Path(), digest),
       .scopes = {RepositoryScope(ref.Path(), "pull")},
   });
-  if (!response.ok()) return WithPrefix(response.status(), ref.Name());
+  if (!response.ok()) return registry::WithPrefix(response.status(), ref.Name());
   if (response->status_code() == http::status_codes::OK) return true;
   if (response->status_code() == http::status_codes::NotFound) return false;
-  return absl::UnknownError(absl::StrCat(ref.Name(), ": blob ", ShortDigest(digest),
+  return absl::UnknownError(absl::StrCat(ref.Name(), ": blob ", registry::ShortDigest(digest),
                                          ": registry ", options_.host, " answered ",
                                          DescribeResponse(*response, "")));
 }
