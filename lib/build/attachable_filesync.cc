@@ -61,52 +61,68 @@ class RequestQueue {
   bool closed_ = false;
 };
 
-// FileSync.DiffCopy as the sender: walks the named directory, sends its STATs, and answers each
-// REQ with the file's data from one of the workers.
-absl::Status SendDirectory(SessionCall& call, const std::string& root, const WalkFilter& filter) {
-  std::atomic<bool> write_failed{false};
-  auto write = [&](const Packet& packet) {
-    if (write_failed) return false;
-    if (!call.Write(packet)) write_failed = true;
-    return !write_failed.load();
-  };
+// FileSync.DiffCopy as the sender of one directory: the walk sends its STATs while a reader
+// thread takes the daemon's REQs and the workers answer each with the file's data.
+class DirectorySender {
+ public:
+  DirectorySender(SessionCall& call, const std::string& root) : call_(call), root_(root) {}
 
+  // Runs the whole transfer; the first error (a file that cannot be read, the walk's, the
+  // receiver's) is the result.
+  absl::Status Run(const WalkFilter& filter) {
+    std::thread reader([this] { ReadRequests(); });
+    std::vector<std::thread> workers;
+    for (int i = 0; i < kSendWorkers; ++i) {
+      workers.emplace_back([this] {
+        RequestQueue::Item item;
+        std::string buffer(kChunkSize, '\0');
+        Packet packet;
+        while (queue_.Pop(&item)) SendFile(item.id, item.path, item.size, buffer, packet);
+      });
+    }
+    absl::Status walked = SendStats(filter);
+    reader.join();
+    for (std::thread& worker : workers) worker.join();
+    return Result(walked);
+  }
+
+ private:
   // Regular files by id, with the size the walk saw.
   struct WalkedFile {
     std::string path;
     int64_t size = 0;
   };
-  std::mutex files_mu;
-  std::unordered_map<uint32_t, WalkedFile> files;
-  RequestQueue queue;
-  std::atomic<bool> fin{false};
-  std::mutex error_mu;
-  std::string receiver_error;
+
+  bool Write(const Packet& packet) {
+    if (write_failed_) return false;
+    if (!call_.Write(packet)) write_failed_ = true;
+    return !write_failed_.load();
+  }
 
   // A file that cannot be read fails the transfer (the daemon shows the message) rather than
   // arriving empty.
-  std::string send_error;
-  auto fail = [&](const std::string& message) {
+  void Fail(const std::string& message) {
     {
-      std::lock_guard lock(error_mu);
-      if (!send_error.empty()) return;
-      send_error = message;
+      std::lock_guard lock(error_mu_);
+      if (!send_error_.empty()) return;
+      send_error_ = message;
     }
     Packet error;
     error.set_type(Packet::PACKET_ERR);
     error.set_data(message);
-    write(error);
-    write_failed = true;
-  };
+    Write(error);
+    write_failed_ = true;
+  }
+
   // Sends file `id`'s data then the empty DATA that ends it. Once the size the walk saw has been
   // read, the final read that would only find the end of the file is skipped.
-  auto send_file = [&](uint32_t id, const std::string& rel, int64_t size, std::string& buffer,
-                       Packet& packet) {
-    if (write_failed) return;
-    const std::string path = root + "/" + rel;
+  void SendFile(uint32_t id, const std::string& rel, int64_t size, std::string& buffer,
+                Packet& packet) {
+    if (write_failed_) return;
+    const std::string path = root_ + "/" + rel;
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      fail(absl::StrCat("open ", rel, ": ", std::strerror(errno)));
+      Fail(absl::StrCat("open ", rel, ": ", std::strerror(errno)));
       return;
     }
     packet.Clear();
@@ -118,113 +134,125 @@ absl::Status SendDirectory(SessionCall& call, const std::string& root, const Wal
       const ssize_t n = read(fd, buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        fail(absl::StrCat("read ", rel, ": ", std::strerror(errno)));
+        Fail(absl::StrCat("read ", rel, ": ", std::strerror(errno)));
         read_ok = false;
       }
       if (n <= 0) break;
       packet.set_data(buffer.data(), static_cast<size_t>(n));
       sent += n;
-      if (!write(packet)) break;
+      if (!Write(packet)) break;
     }
     close(fd);
     if (!read_ok) return;
     packet.clear_data();
-    write(packet);
-  };
+    Write(packet);
+  }
 
-  std::thread reader([&] {
+  // The file a REQ names, taken out of the walked files; false for an id the walk never sent.
+  bool TakeFile(uint32_t id, WalkedFile* file) {
+    std::lock_guard lock(files_mu_);
+    auto it = files_.find(id);
+    if (it == files_.end()) return false;
+    *file = std::move(it->second);
+    files_.erase(it);
+    return true;
+  }
+
+  void SetReceiverError(std::string message) {
+    std::lock_guard lock(error_mu_);
+    receiver_error_ = std::move(message);
+  }
+
+  // The reader thread: REQs until FIN (or an error), then closes the workers' queue.
+  void ReadRequests() {
     Packet packet, data;
     std::string buffer(kChunkSize, '\0');
-    while (call.Read(&packet)) {
+    while (call_.Read(&packet)) {
       if (packet.type() == Packet::PACKET_REQ) {
         WalkedFile file;
-        bool known = false;
-        {
-          std::lock_guard lock(files_mu);
-          auto it = files.find(packet.id());
-          if (it != files.end()) {
-            file = std::move(it->second);
-            files.erase(it);
-            known = true;
-          }
-        }
-        if (!known) {
-          std::lock_guard lock(error_mu);
-          receiver_error = absl::StrCat("invalid file id ", packet.id());
+        if (!TakeFile(packet.id(), &file)) {
+          SetReceiverError(absl::StrCat("invalid file id ", packet.id()));
           break;
         }
         // A small file is sent right here (no hand-off to a worker); larger ones go to the
         // workers, which read them in parallel.
         if (file.size <= static_cast<int64_t>(kChunkSize)) {
-          send_file(packet.id(), file.path, file.size, buffer, data);
+          SendFile(packet.id(), file.path, file.size, buffer, data);
         } else {
-          queue.Push(packet.id(), std::move(file.path), file.size);
+          queue_.Push(packet.id(), std::move(file.path), file.size);
         }
       } else if (packet.type() == Packet::PACKET_FIN) {
-        fin = true;
+        fin_ = true;
         break;
       } else if (packet.type() == Packet::PACKET_ERR) {
-        std::lock_guard lock(error_mu);
-        receiver_error = absl::StrCat("error from receiver: ", packet.data());
+        SetReceiverError(absl::StrCat("error from receiver: ", packet.data()));
         break;
       }
     }
-    queue.Close();
-  });
+    queue_.Close();
+  }
 
-  std::vector<std::thread> workers;
-  for (int i = 0; i < kSendWorkers; ++i) {
-    workers.emplace_back([&] {
-      RequestQueue::Item item;
-      std::string buffer(kChunkSize, '\0');
-      Packet packet;
-      while (queue.Pop(&item)) send_file(item.id, item.path, item.size, buffer, packet);
+  // The walk: one STAT per entry (regular files remembered for the REQs), then the empty STAT
+  // that ends the list, or the walk's error as an ERR packet.
+  absl::Status SendStats(const WalkFilter& filter) {
+    uint32_t ordinal = 0;
+    Packet stat_packet;
+    absl::Status walked = WalkContext(root_, filter, [&](fsutil::types::Stat& stat) {
+      if ((stat.mode() & kGoModeType) == 0) {
+        std::lock_guard lock(files_mu_);
+        files_[ordinal] = {.path = stat.path(), .size = stat.size()};
+      }
+      ++ordinal;
+      stat_packet.Clear();
+      stat_packet.set_type(Packet::PACKET_STAT);
+      stat_packet.mutable_stat()->Swap(&stat);
+      if (!Write(stat_packet)) {
+        return absl::UnavailableError(absl::StrCat("failed to send stat ", stat_packet.stat().path()));
+      }
+      return absl::OkStatus();
     });
+    if (walked.ok()) {
+      Packet last;
+      last.set_type(Packet::PACKET_STAT);
+      if (!Write(last)) walked = absl::UnavailableError("failed to send last stat");
+    } else {
+      Packet error;
+      error.set_type(Packet::PACKET_ERR);
+      error.set_data(std::string(walked.message()));
+      Write(error);
+    }
+    return walked;
   }
 
-  uint32_t ordinal = 0;
-  Packet stat_packet;
-  absl::Status walked = WalkContext(root, filter, [&](fsutil::types::Stat& stat) {
-    if ((stat.mode() & kGoModeType) == 0) {
-      std::lock_guard lock(files_mu);
-      files[ordinal] = {.path = stat.path(), .size = stat.size()};
+  // After the threads ended: the first error, else FIN back to the daemon.
+  absl::Status Result(const absl::Status& walked) {
+    {
+      std::lock_guard lock(error_mu_);
+      if (!send_error_.empty()) return absl::UnknownError(send_error_);
     }
-    ++ordinal;
-    stat_packet.Clear();
-    stat_packet.set_type(Packet::PACKET_STAT);
-    stat_packet.mutable_stat()->Swap(&stat);
-    if (!write(stat_packet)) {
-      return absl::UnavailableError(absl::StrCat("failed to send stat ", stat_packet.stat().path()));
+    if (!walked.ok()) return absl::UnknownError(walked.message());
+    {
+      std::lock_guard lock(error_mu_);
+      if (!receiver_error_.empty()) return absl::UnknownError(receiver_error_);
     }
+    if (!fin_) return absl::CancelledError("transfer ended before FIN");
+    Packet done;
+    done.set_type(Packet::PACKET_FIN);
+    Write(done);
     return absl::OkStatus();
-  });
-  if (walked.ok()) {
-    Packet last;
-    last.set_type(Packet::PACKET_STAT);
-    if (!write(last)) walked = absl::UnavailableError("failed to send last stat");
-  } else {
-    Packet error;
-    error.set_type(Packet::PACKET_ERR);
-    error.set_data(std::string(walked.message()));
-    write(error);
   }
-  reader.join();
-  for (std::thread& worker : workers) worker.join();
-  {
-    std::lock_guard lock(error_mu);
-    if (!send_error.empty()) return absl::UnknownError(send_error);
-  }
-  if (!walked.ok()) return absl::UnknownError(walked.message());
-  {
-    std::lock_guard lock(error_mu);
-    if (!receiver_error.empty()) return absl::UnknownError(receiver_error);
-  }
-  if (!fin) return absl::CancelledError("transfer ended before FIN");
-  Packet done;
-  done.set_type(Packet::PACKET_FIN);
-  write(done);
-  return absl::OkStatus();
-}
+
+  SessionCall& call_;
+  const std::string& root_;
+  std::atomic<bool> write_failed_{false};
+  std::mutex files_mu_;
+  std::unordered_map<uint32_t, WalkedFile> files_;
+  RequestQueue queue_;
+  std::atomic<bool> fin_{false};
+  std::mutex error_mu_;
+  std::string receiver_error_;
+  std::string send_error_;
+};
 
 }  // namespace
 
@@ -239,7 +267,7 @@ std::vector<SessionMethod> FileSyncMethods(std::map<std::string, std::string> di
              WalkFilter filter{.include_patterns = MetadataValues(call, "include-patterns"),
                                .exclude_patterns = MetadataValues(call, "exclude-patterns"),
                                .follow_paths = MetadataValues(call, "followpaths")};
-             return SendDirectory(call, dir->second, filter);
+             return DirectorySender(call, dir->second).Run(filter);
            }}};
 }
 
