@@ -104,6 +104,9 @@ struct BuildResult {
   std::string image_id;         // config digest of the built image, "sha256:..." (if any)
   std::string manifest_digest;  // digest of the image manifest (if any)
   std::map<std::string, std::string> exporter_response;  // everything the exporter answered
+  // The exported image's OCI descriptor (JSON), decoded from exporter_response's base64
+  // "containerimage.descriptor"; empty when the daemon sent none.
+  std::string image_descriptor;
 };
 
 // One record of BuildKit's build cache, as `docker buildx du` / `docker builder prune` show it.

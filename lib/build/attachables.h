@@ -1,6 +1,7 @@
-// The gRPC methods a build client serves to buildkitd inside the session (see SessionServer):
-// FileSync (the sender of local directories), FileSend (exporter output written on the client),
-// Auth (registry credentials from the Docker config), Secrets, SSH agent forwarding and Health.
+// The gRPC methods a build client serves to buildkitd inside the session (see SessionServer),
+// one file each (attachable_<service>.cc): FileSync (the sender of local directories), FileSend
+// (exporter output written on the client), Auth (registry credentials), Secrets, SSH agent
+// forwarding, Upload (a context archive) and Health. Each handler runs on its own thread.
 #ifndef KIM_LIB_BUILD_ATTACHABLES_H_
 #define KIM_LIB_BUILD_ATTACHABLES_H_
 

@@ -3,13 +3,14 @@
 #ifndef KIM_LIB_BUILD_BUILDKIT_CLIENT_H_
 #define KIM_LIB_BUILD_BUILDKIT_CLIENT_H_
 
-#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "kim/build_service.h"
 #include "kim/credentials.h"
+#include "kim/tls.h"
+#include "lib/build/plan_solve.h"
 
 namespace kim::build {
 
@@ -17,8 +18,8 @@ namespace kim::build {
 struct BuildKitOptions {
   // "unix:///run/buildkit/buildkitd.sock", "tcp://host:port" or "host:port".
   std::string address;
-  // PEM contents for mutual TLS over TCP; all empty = plaintext.
-  std::string ca_pem, cert_pem, key_pem;
+  // Mutual TLS over TCP (PEM contents); empty = plaintext. Ignored for unix sockets.
+  TlsMaterial tls;
   // The name the server certificate must carry, when it differs from the dialled host.
   std::string server_name;
   // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
@@ -31,30 +32,9 @@ struct BuildKitOptions {
 };
 
 // Returns a BuildService for the daemon (the connection is made lazily; an unreachable daemon
-// shows up as Unavailable from Build). InvalidArgument for an address it cannot use.
+// shows up as Unavailable from Build). InvalidArgument for an address it cannot use or for a
+// certificate without its key (or the reverse).
 absl::StatusOr<std::unique_ptr<BuildService>> NewBuildKitService(const BuildKitOptions& options);
-
-// The SolveRequest fields kim derives from BuildOptions (exposed for unit tests).
-// One exporter of a solve; its index in SolvePlan::exports is the id the daemon names when it
-// sends client-side output back through FileSend.
-struct PlannedExport {
-  std::string type;                                     // image, local, tar, oci, docker
-  std::map<std::string, std::string> attrs;             // sent to the daemon
-  std::string directory;                                // type=local dest on this machine
-  std::string file;                                     // tar/oci/docker dest ("-" = stdout)
-  std::string layout_directory;                         // oci with tar=false: dest directory
-};
-
-struct SolvePlan {
-  std::map<std::string, std::string> frontend_attrs;
-  std::vector<PlannedExport> exports;                   // none = cache only
-  std::vector<std::string> cache_imports;               // registry refs
-  // Cache exports: type ("registry", "inline") and attributes.
-  std::vector<std::pair<std::string, std::map<std::string, std::string>>> cache_exports;
-  std::vector<std::string> entitlements;                // e.g. "network.host"
-  std::map<std::string, std::string> local_contexts;    // named local contexts: name -> dir
-};
-absl::StatusOr<SolvePlan> PlanSolve(const BuildOptions& options, const std::string& dockerfile_name);
 
 // A random BuildKit-style identifier (25 characters of [0-9a-z]).
 std::string NewIdentifier();

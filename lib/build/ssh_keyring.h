@@ -55,7 +55,7 @@ class SshKeyring {
   SshKeyring& operator=(SshKeyring&&) noexcept;
   ~SshKeyring();
 
-  // One private key with its public blob; defined in ssh_keyring.cc.
+  // One private key with its public blob; defined in ssh_key_file.h.
   struct Key;
 
  private:

@@ -1,6 +1,7 @@
 // Whole-file reads.
 #include "lib/core/files.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +18,13 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, std::string_v
   std::ostringstream content;
   content << file.rdbuf();
   return content.str();
+}
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  return absolute.lexically_normal().string();
 }
 
 }  // namespace kim

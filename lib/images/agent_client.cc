@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/reference.h"
+#include "lib/core/grpc_tls.h"
 #include "lib/images/agent_convert.h"
 
 namespace kim {
@@ -255,24 +256,12 @@ class AgentImageService final : public ImageService {
 absl::StatusOr<std::unique_ptr<ImageService>> NewAgentImageService(
     const AgentClientOptions& options) {
   if (options.address.empty()) return absl::InvalidArgumentError("no kim-agent address given");
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.ca_pem.empty() && options.cert_pem.empty() && options.key_pem.empty()) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    if (options.cert_pem.empty() != options.key_pem.empty()) {
-      return absl::InvalidArgumentError("a client certificate needs its key, and a key its "
-                                        "certificate (--tlscert and --tlskey)");
-    }
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options.ca_pem;
-    ssl.pem_cert_chain = options.cert_pem;
-    ssl.pem_private_key = options.key_pem;
-    credentials = grpc::SslCredentials(ssl);
-  }
+  auto credentials = ClientChannelCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
   if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
   return std::make_unique<AgentImageService>(
-      v1::Images::NewStub(grpc::CreateCustomChannel(options.address, credentials, args)), options);
+      v1::Images::NewStub(grpc::CreateCustomChannel(options.address, *credentials, args)), options);
 }
 
 }  // namespace kim

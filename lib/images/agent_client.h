@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "kim/credentials.h"
 #include "kim/image_service.h"
+#include "kim/tls.h"
 
 namespace kim {
 
@@ -19,11 +20,8 @@ struct AgentClientOptions {
   // The name the agent's certificate must carry, when it differs from the dialled host (the
   // tunnel dials 127.0.0.1).
   std::string server_name;
-  // Mutual TLS: PEM contents (not paths). All empty means plaintext; a CA without a client
-  // certificate is allowed (the agent will refuse it if it requires one).
-  std::string ca_pem;
-  std::string cert_pem;
-  std::string key_pem;
+  // Mutual TLS (PEM contents); empty = plaintext.
+  TlsMaterial tls;
   absl::Duration call_timeout = absl::Seconds(60);  // for every call but Pull and Push
   // Added to "cannot reach" errors, e.g. what to do when a discovered node is not routable.
   std::string unreachable_hint;
@@ -35,7 +33,8 @@ struct AgentClientOptions {
 };
 
 // Returns a client; it connects lazily, so an unreachable agent shows at the first call as
-// Unavailable("cannot reach kim-agent at ADDR: ...").
+// Unavailable("cannot reach kim-agent at ADDR: ..."). InvalidArgument without an address or
+// for a certificate without its key (or the reverse).
 absl::StatusOr<std::unique_ptr<ImageService>> NewAgentImageService(
     const AgentClientOptions& options);
 

@@ -61,15 +61,15 @@ absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::strin
   }
   auto secret = client.Get(kSecrets, ns, kClientSecret);
   if (!secret.ok()) return secret.status();
-  endpoint.cert_pem = DecodedField(*secret, "tls.crt");
-  endpoint.key_pem = DecodedField(*secret, "tls.key");
-  endpoint.ca_pem = DecodedField(*secret, "ca.crt");
-  if (endpoint.ca_pem.empty()) {  // written by an older install: the CA Secret's certificate
+  endpoint.tls.cert = DecodedField(*secret, "tls.crt");
+  endpoint.tls.key = DecodedField(*secret, "tls.key");
+  endpoint.tls.ca = DecodedField(*secret, "ca.crt");
+  if (endpoint.tls.ca.empty()) {  // written by an older install: the CA Secret's certificate
     auto ca = client.Get(kSecrets, ns, kCaSecret);
     if (!ca.ok()) return ca.status();
-    endpoint.ca_pem = DecodedField(*ca, "tls.crt");
+    endpoint.tls.ca = DecodedField(*ca, "tls.crt");
   }
-  if (endpoint.cert_pem.empty() || endpoint.key_pem.empty() || endpoint.ca_pem.empty()) {
+  if (endpoint.tls.cert.empty() || endpoint.tls.key.empty() || endpoint.tls.ca.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("secret \"", kClientSecret, "\" in namespace \"",
                                                       ns, "\" is incomplete; run \"kim system install\""));
   }

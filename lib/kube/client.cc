@@ -238,13 +238,6 @@ absl::StatusOr<Json> Client::Get(const Resource& resource, const std::string& ns
                                "get", &resource, ns, name, ""});
 }
 
-absl::StatusOr<Json> Client::GetSubresource(const Resource& resource, const std::string& ns,
-                                            const std::string& name,
-                                            const std::string& subresource) {
-  return Execute(*state_, Call{http::methods::GET, ObjectPath(resource, ns, name, subresource), {},
-                               {}, "get", &resource, ns, name, subresource});
-}
-
 absl::StatusOr<Json> Client::List(const Resource& resource, const std::string& ns,
                                   const ListOptions& options) {
   return Execute(*state_, Call{http::methods::GET, ObjectPath(resource, ns, "", "") + Query(options),

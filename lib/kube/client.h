@@ -126,11 +126,6 @@ class Client {
   absl::StatusOr<std::string> PodLogs(const std::string& ns, const std::string& name,
                                       const LogOptions& options);
 
-  // GET of a subresource of a named object, e.g. "portforward" of a pod (to learn why an
-  // upgrade was refused: RBAC, a missing pod). Errors as for Get.
-  absl::StatusOr<Json> GetSubresource(const Resource& resource, const std::string& ns,
-                                      const std::string& name, const std::string& subresource);
-
   // The credentials and TLS set-up for a streaming request, fresh for each call (exec plugins
   // and token files may have rotated).
   absl::StatusOr<StreamingAccess> Streaming();

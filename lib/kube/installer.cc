@@ -1,7 +1,6 @@
-// The Kubernetes Installer: install / uninstall / info / login / logout of kim's builder.
+// The Kubernetes Installer: install / uninstall / info / login / logout of kim's builder. The
+// PKI is installer_pki, discovery builder_discovery, logins cluster_credentials, removal uninstall.
 #include "lib/kube/installer.h"
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <set>
@@ -15,15 +14,12 @@
 #include "lib/kube/deletion.h"
 #include "lib/kube/installer_objects.h"
 #include "lib/kube/object_helpers.h"
+#include "lib/kube/installer_pki.h"
 #include "lib/kube/pki.h"
 #include "lib/kube/uninstall.h"
 
 namespace kim::kube {
 namespace {
-
-constexpr absl::Duration kRenewBefore = absl::Hours(24 * 30);
-constexpr absl::Duration kCaValidity = absl::Hours(24 * 3650);
-constexpr absl::Duration kLeafValidity = absl::Hours(24 * 365);
 
 // The node chosen for the builder.
 struct BuilderNode {
@@ -60,11 +56,6 @@ BuilderNode ReadNode(const Json& node) {
   return out;
 }
 
-bool IsIpAddress(const std::string& text) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
-}
 
 class KubeInstaller : public Installer {
  public:
@@ -100,8 +91,6 @@ class KubeInstaller : public Installer {
   // Creates `desired`, or updates the stored object when its content hash differs. Returns
   // whether anything was written.
   absl::StatusOr<bool> Ensure(const Resource& resource, Json desired);
-  // Loads or (re)generates the PKI; returns the server certificate's checksum.
-  absl::StatusOr<std::string> EnsurePki(const BuilderNode& node, const InstallOptions& options);
   absl::Status WaitReady(const BuilderNode& node, const InstallOptions& options,
                          absl::Time deadline);
 
@@ -207,112 +196,6 @@ absl::StatusOr<bool> KubeInstaller::Ensure(const Resource& resource, Json desire
   return wrote;
 }
 
-absl::StatusOr<std::string> KubeInstaller::EnsurePki(const BuilderNode& node,
-                                                     const InstallOptions& options) {
-  const absl::Time now = absl::Now();
-  auto load = [&](const char* name) -> absl::StatusOr<std::optional<Json>> {
-    auto secret = client_->Get(kSecrets, ns_, name);
-    if (secret.ok()) return std::optional<Json>(*secret);
-    if (absl::IsNotFound(secret.status())) return std::optional<Json>();
-    return secret.status();
-  };
-  auto write = [&](const char* name, const KeyPair& pair, const std::string& ca_pem) -> absl::Status {
-    Json desired = TlsSecretObject(name, ns_, pair.cert_pem, pair.key_pem, ca_pem);
-    return client_
-        ->CreateOrUpdate(kSecrets, ns_, name,
-                         [&](std::optional<Json>& object) -> absl::StatusOr<bool> {
-                           if (!object) {
-                             object = desired;
-                           } else {
-                             (*object)["data"] = desired.at("data");
-                             (*object)["metadata"]["labels"] = desired.at("metadata").at("labels");
-                           }
-                           return true;
-                         })
-        .status();
-  };
-
-  // CA: kept in a Secret that no pod mounts, so that server certificates can be renewed
-  // without invalidating the client certificate.
-  auto ca_secret = load(kCaSecret);
-  if (!ca_secret.ok()) return ca_secret.status();
-  KeyPair ca;
-  bool ca_new = true;
-  if (*ca_secret) {
-    ca = {DecodedField(**ca_secret, "tls.crt"), DecodedField(**ca_secret, "tls.key")};
-    auto info = InspectCertificate(ca.cert_pem);
-    ca_new = !info.ok() || !info->is_ca || info->not_after - now < kRenewBefore ||
-             !CheckKeyPair(ca.cert_pem, ca).ok();
-  }
-  if (ca_new) {
-    Say(options.progress, "Generating the builder's certificate authority");
-    auto generated = NewCertificateAuthority("kim-ca", kCaValidity);
-    if (!generated.ok()) return generated.status();
-    ca = *generated;
-    if (absl::Status s = write(kCaSecret, ca, ""); !s.ok()) return s;
-  }
-
-  // Server: names the builder node (and the override address), renewed when they change.
-  std::set<std::string> dns = {absl::StrCat(kBuilderName, ".", ns_, ".svc"),
-                               absl::StrCat(kBuilderName, ".", ns_, ".svc.cluster.local"),
-                               "localhost"};
-  std::set<std::string> ips = {"127.0.0.1"};
-  for (const auto& h : node.hostnames) dns.insert(h);
-  for (const auto& ip : node.ips) ips.insert(ip);
-  if (!options.endpoint_addr.empty()) {
-    (IsIpAddress(options.endpoint_addr) ? ips : dns).insert(options.endpoint_addr);
-  }
-  auto server_secret = load(kServerSecret);
-  if (!server_secret.ok()) return server_secret.status();
-  KeyPair server;
-  std::string reason = ca_new ? "new certificate authority" : "missing";
-  if (*server_secret && !ca_new) {
-    server = {DecodedField(**server_secret, "tls.crt"), DecodedField(**server_secret, "tls.key")};
-    auto info = InspectCertificate(server.cert_pem);
-    if (!info.ok() || !CheckKeyPair(ca.cert_pem, server).ok() ||
-        DecodedField(**server_secret, "ca.crt") != ca.cert_pem) {
-      reason = "invalid";
-    } else if (info->not_after - now < kRenewBefore) {
-      reason = "near expiry";
-    } else if (std::set<std::string>(info->dns_names.begin(), info->dns_names.end()) != dns ||
-               std::set<std::string>(info->ip_addresses.begin(), info->ip_addresses.end()) != ips) {
-      reason = "the builder node's addresses changed";
-    } else {
-      reason.clear();
-    }
-  }
-  if (!reason.empty()) {
-    if (*server_secret) Say(options.progress, absl::StrCat("Renewing the server certificate (", reason, ")"));
-    auto issued = IssueCertificate(
-        ca, {.common_name = "kim-builder",
-             .dns_names = std::vector<std::string>(dns.begin(), dns.end()),
-             .ip_addresses = std::vector<std::string>(ips.begin(), ips.end()),
-             .server_auth = true,
-             .validity = kLeafValidity});
-    if (!issued.ok()) return issued.status();
-    server = *issued;
-    if (absl::Status s = write(kServerSecret, server, ca.cert_pem); !s.ok()) return s;
-  }
-
-  auto client_secret = load(kClientSecret);
-  if (!client_secret.ok()) return client_secret.status();
-  bool client_new = ca_new || !*client_secret;
-  if (!client_new) {
-    KeyPair pair{DecodedField(**client_secret, "tls.crt"), DecodedField(**client_secret, "tls.key")};
-    auto info = InspectCertificate(pair.cert_pem);
-    client_new = !info.ok() || info->not_after - now < kRenewBefore ||
-                 !CheckKeyPair(ca.cert_pem, pair).ok() ||
-                 DecodedField(**client_secret, "ca.crt") != ca.cert_pem;
-  }
-  if (client_new) {
-    auto issued = IssueCertificate(
-        ca, {.common_name = "kim-client", .client_auth = true, .validity = kLeafValidity});
-    if (!issued.ok()) return issued.status();
-    if (absl::Status s = write(kClientSecret, *issued, ca.cert_pem); !s.ok()) return s;
-  }
-  return HashJson(Json::string(server.cert_pem)).substr(0, 16);
-}
-
 absl::Status KubeInstaller::WaitReady(const BuilderNode& node, const InstallOptions& options,
                                       absl::Time deadline) {
   auto daemonset = client_->Get(kDaemonSets, ns_, kBuilderName);
@@ -382,7 +265,10 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
   if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
   if (auto s = Ensure(kServiceAccounts, ServiceAccountObject(spec)); !s.ok()) return s.status();
   Say(options.progress, "Asserting TLS secrets");
-  auto checksum = EnsurePki(*node, options);
+  auto checksum = EnsureBuilderPki(
+      *client_, ns_,
+      {.hostnames = node->hostnames, .ips = node->ips, .endpoint_addr = options.endpoint_addr},
+      options.progress);
   if (!checksum.ok()) return checksum.status();
   spec.tls_checksum = *checksum;
   Say(options.progress, "Asserting service/endpoints");

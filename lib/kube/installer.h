@@ -1,5 +1,5 @@
 // The Kubernetes Installer and builder discovery. Internal to libkim; programs get an Installer
-// through kim::NewInstaller (kim/connect.h).
+// through kim::ConnectInstaller (kim/connect.h).
 #ifndef KIM_LIB_KUBE_INSTALLER_H_
 #define KIM_LIB_KUBE_INSTALLER_H_
 
@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "kim/installer.h"
+#include "kim/tls.h"
 #include "lib/kube/client.h"
 
 namespace kim::kube {
@@ -22,9 +23,9 @@ struct BuilderEndpoint {
   std::string node_name;     // the node of that address
   int buildkit_port = 0;
   int agent_port = 0;
-  std::string ca_pem;        // CA of the builder's server certificates
-  std::string cert_pem;      // client certificate
-  std::string key_pem;
+  // The client's mutual TLS: CA of the builder's server certificates, client certificate
+  // and key (from Secret kim-tls-client), handed as they are to the agent and BuildKit clients.
+  TlsMaterial tls;
   std::string server_name;   // "builder.<ns>.svc" (also in the server certificate)
 };
 

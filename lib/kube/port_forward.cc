@@ -53,11 +53,6 @@ class LoopbackPortForward : public PortForward {
 
   std::string local_address() const override { return absl::StrCat("127.0.0.1:", local_port_); }
 
-  std::string last_error() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_error_;
-  }
-
   // Opens the SPDY tunnel, else the first channel stream, and starts accepting.
   absl::Status Start() {
     auto tunnel = SpdyTunnel::Open(*client_, options_, ErrorTextHandler());
@@ -89,8 +84,6 @@ class LoopbackPortForward : public PortForward {
   PortForwardStream::ErrorTextHandler ErrorTextHandler() {
     return [this](const std::string& text) {
       LogDebug(0, absl::StrCat("tunnel: ", options_.pod, ":", options_.port, ": ", text));
-      std::lock_guard<std::mutex> lock(mu_);
-      last_error_ = text;
     };
   }
 
@@ -110,8 +103,7 @@ class LoopbackPortForward : public PortForward {
     auto reopened = SpdyTunnel::Open(*client_, options_, ErrorTextHandler());
     std::lock_guard<std::mutex> lock(mu_);
     if (!reopened.ok()) {
-      last_error_ = std::string(reopened.status().message());
-      LogDebug(0, absl::StrCat("tunnel: cannot reopen: ", last_error_));
+      LogDebug(0, absl::StrCat("tunnel: cannot reopen: ", reopened.status().message()));
       return nullptr;
     }
     spdy_ = *std::move(reopened);
@@ -157,7 +149,6 @@ class LoopbackPortForward : public PortForward {
       if (!opened.ok()) {
         LogDebug(0, absl::StrCat("tunnel: ", opened.status().message()));
         std::lock_guard<std::mutex> lock(mu_);
-        last_error_ = std::string(opened.status().message());
         close(fd);
         connection.done = true;
         return;
@@ -197,7 +188,6 @@ class LoopbackPortForward : public PortForward {
   std::list<Connection> connections_;
   std::thread acceptor_;
   bool stopping_ = false;
-  std::string last_error_;
 };
 
 }  // namespace

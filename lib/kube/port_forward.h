@@ -35,9 +35,6 @@ class PortForward {
 
   // "127.0.0.1:PORT", for a client to dial.
   virtual std::string local_address() const = 0;
-  // The newest text the node sent on a connection's error channel (e.g. "error forwarding port
-  // 1234 to pod ...: connection refused"), or "".
-  virtual std::string last_error() const = 0;
 };
 
 }  // namespace kim::kube

@@ -98,9 +98,9 @@ TEST_CASE("the credential store merges the cluster's login under the user's Dock
 std::unique_ptr<BuildService> PeersBuildKit(std::shared_ptr<const CredentialStore> credentials) {
   const std::string tls = PeerEnv("KIM_TEST_BUILDKIT_TLS_DIR");
   build::BuildKitOptions options{.address = PeerEnv("KIM_TEST_BUILDKIT_ADDR")};
-  options.ca_pem = test::ReadTextFile(tls + "/ca.pem");
-  options.cert_pem = test::ReadTextFile(tls + "/cert.pem");
-  options.key_pem = test::ReadTextFile(tls + "/key.pem");
+  options.tls = {.ca = test::ReadTextFile(tls + "/ca.pem"),
+                 .cert = test::ReadTextFile(tls + "/cert.pem"),
+                 .key = test::ReadTextFile(tls + "/key.pem")};
   options.credentials = std::move(credentials);
   auto service = build::NewBuildKitService(options);
   INFO(service.status());

@@ -283,7 +283,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   CHECK(endpoint->host == "10.11.12.13");
   CHECK(endpoint->buildkit_port == 1234);
   CHECK(endpoint->agent_port == 1233);
-  CHECK(endpoint->ca_pem == ca);
+  CHECK(endpoint->tls.ca == ca);
 
   // 2. A second install changes nothing.
   const auto before = ResourceVersions(*admin, ns, node);

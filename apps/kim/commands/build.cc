@@ -2,25 +2,19 @@
 // the BuildService.
 #include <pthread.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstdint>
-#include <cstring>
+#include <fstream>
 #include <functional>
 #include <mutex>
-#include <thread>
-
-#include <fstream>
 #include <ostream>
+#include <thread>
 
 #include <cpprest/json.h>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "kim/build_context.h"
 #include "apps/kim/commands/build_flags.h"
 #include "apps/kim/commands/common.h"
 #include "apps/kim/output/build_progress.h"
@@ -30,14 +24,13 @@ namespace kim::cli {
 namespace {
 
 // What the exporters answered, as buildx writes it for --metadata-file: a JSON object of
-// strings, the image descriptor decoded into an object.
-std::string BuildMetadataJson(const std::map<std::string, std::string>& response) {
+// strings, the image descriptor (decoded by the BuildService) as an object.
+std::string BuildMetadataJson(const BuildResult& result) {
   web::json::value object = web::json::value::object(true);
-  for (const auto& [key, value] : response) {
-    std::string decoded;
-    if (key == "containerimage.descriptor" && absl::Base64Unescape(value, &decoded)) {
+  for (const auto& [key, value] : result.exporter_response) {
+    if (key == "containerimage.descriptor" && !result.image_descriptor.empty()) {
       try {
-        object[key] = web::json::value::parse(decoded);
+        object[key] = web::json::value::parse(result.image_descriptor);
         continue;
       } catch (const std::exception&) {
       }
@@ -47,94 +40,16 @@ std::string BuildMetadataJson(const std::map<std::string, std::string>& response
   return object.serialize() + "\n";
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool IsReadableFile(const std::string& path) {
-  std::ifstream file(path);
-  return file.good();
-}
-
-// Up to `limit` bytes from stdin (fewer only at its end).
-absl::StatusOr<std::string> ReadStdin(size_t limit) {
-  std::string data;
-  char buffer[65536];
-  while (data.size() < limit) {
-    const ssize_t n = read(STDIN_FILENO, buffer, std::min(sizeof buffer, limit - data.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::DataLossError(absl::StrCat("reading stdin: ", std::strerror(errno)));
-    if (n == 0) break;
-    data.append(buffer, static_cast<size_t>(n));
-  }
-  return data;
-}
-
 absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions options);
 
-// Turns the invocation's flags into BuildOptions, reporting the first bad value.
+// Turns the invocation's flags into BuildOptions, reporting the first bad value. The context and
+// Dockerfile (a folder, `-f -`, `kim build -`) are lib/build's to resolve.
 absl::StatusOr<BuildOptions> BuildOptionsFrom(const Invocation& invocation) {
-  const FlagValues& flags = invocation.flags;
   BuildOptions options;
-  options.context_dir = invocation.args.front();
-  if (options.context_dir.empty()) options.context_dir = ".";
-  const std::string file = flags.String("file");
-  if (options.context_dir == "-") {
-    // Like docker: stdin holds either a context archive or a Dockerfile (with no context).
-    if (file == "-") {
-      return absl::InvalidArgumentError(
-          "invalid argument: can't use stdin for both build context and dockerfile");
-    }
-    absl::StatusOr<std::string> read = ReadStdin(1024);
-    if (!read.ok()) return read.status();
-    std::string header = *std::move(read);
-    if (IsContextArchive(header)) {
-      options.context_dir.clear();
-      options.dockerfile = file;
-      options.context_archive = [header = std::move(header)](std::string* chunk) mutable
-          -> absl::StatusOr<bool> {
-        if (!header.empty()) {
-          chunk->swap(header);
-          return true;
-        }
-        absl::StatusOr<std::string> more = ReadStdin(1 << 20);
-        if (!more.ok()) return more.status();
-        *chunk = *std::move(more);
-        return !chunk->empty();
-      };
-      return FinishOptions(flags, std::move(options));
-    }
-    if (!file.empty()) {
-      return absl::InvalidArgumentError(
-          "-f cannot be used when a Dockerfile comes from stdin (kim build - < Dockerfile)");
-    }
-    options.context_dir.clear();
-    options.empty_context = true;
-    options.dockerfile = "-";
-    absl::StatusOr<std::string> rest = ReadStdin(SIZE_MAX);
-    if (!rest.ok()) return rest.status();
-    options.dockerfile_content = header + *rest;
-    return FinishOptions(flags, std::move(options));
-  }
-  if (!IsDirectory(options.context_dir)) {
-    return absl::InvalidArgumentError(absl::StrCat("unable to prepare context: path \"",
-                                                   options.context_dir, "\" not found"));
-  }
-  if (file == "-") {
-    options.dockerfile = "-";
-    absl::StatusOr<std::string> dockerfile = ReadStdin(SIZE_MAX);
-    if (!dockerfile.ok()) return dockerfile.status();
-    options.dockerfile_content = *std::move(dockerfile);
-  } else {
-    // Like docker: a relative -f is relative to the working directory.
-    options.dockerfile = file.empty() ? options.context_dir + "/Dockerfile" : file;
-    if (!IsReadableFile(options.dockerfile)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unable to prepare context: cannot read Dockerfile \"", options.dockerfile, "\""));
-    }
-  }
-  return FinishOptions(flags, std::move(options));
+  const BuildInput input{.context = invocation.args.front(),
+                         .dockerfile = invocation.flags.String("file")};
+  if (absl::Status status = ResolveBuildInput(input, &options); !status.ok()) return status;
+  return FinishOptions(invocation.flags, std::move(options));
 }
 
 // The flags other than the context and the Dockerfile.
@@ -247,7 +162,7 @@ int RunBuild(Invocation& invocation) {
     std::lock_guard lock(service_mu);
     if (running != nullptr) running->Cancel();
   });
-  auto service = ConnectBuildService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectBuildService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   {
     std::lock_guard lock(service_mu);
@@ -286,7 +201,7 @@ int RunBuild(Invocation& invocation) {
   }
   if (!metadata_file.empty()) {
     std::ofstream file(metadata_file);
-    file << BuildMetadataJson(result->exporter_response);
+    file << BuildMetadataJson(*result);
     if (!file) {
       return ReportError(invocation, absl::InvalidArgumentError(absl::StrCat(
                                          "cannot write --metadata-file \"", metadata_file, "\"")));

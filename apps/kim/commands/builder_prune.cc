@@ -49,7 +49,7 @@ int RunBuilderPrune(Invocation& invocation) {
                *invocation.out)) {
     return kExitOk;
   }
-  auto service = ConnectBuildService(ConnectOptionsFrom(flags));
+  auto service = ConnectBuildService(flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto removed = (*service)->Prune(options);
   if (!removed.ok()) return ReportError(invocation, removed.status());

@@ -1,7 +1,12 @@
 // Global flags, backend options and error reporting shared by the commands.
 #include "apps/kim/commands/common.h"
 
+#include <fstream>
 #include <ostream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "kim/credentials.h"
 #include "kim/digest.h"
@@ -47,7 +52,24 @@ std::vector<Flag> GlobalFlags() {
   };
 }
 
-ConnectOptions ConnectOptionsFrom(const FlagValues& flags) {
+namespace {
+
+// The contents of the file the TLS flag `flag` names; "" when the flag is not set.
+absl::StatusOr<std::string> ReadTlsFlag(const FlagValues& flags, const std::string& flag) {
+  const std::string path = flags.String(flag);
+  if (path.empty()) return std::string();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read --", flag, " \"", path, "\""));
+  }
+  std::ostringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+}  // namespace
+
+absl::StatusOr<ConnectOptions> ConnectOptionsFrom(const FlagValues& flags) {
   ConnectOptions options;
   options.kubeconfig = flags.String("kubeconfig");
   options.context = flags.String("context");
@@ -56,10 +78,32 @@ ConnectOptions ConnectOptionsFrom(const FlagValues& flags) {
   options.containerd_socket = flags.String("containerd-socket");
   options.agent_addr = flags.String("agent-addr");
   options.buildkit_addr = flags.String("buildkit-addr");
-  options.tls_ca_cert = flags.String("tlscacert");
-  options.tls_cert = flags.String("tlscert");
-  options.tls_key = flags.String("tlskey");
+  for (const auto& [flag, pem] : {std::pair{"tlscacert", &options.tls.ca},
+                                   std::pair{"tlscert", &options.tls.cert},
+                                   std::pair{"tlskey", &options.tls.key}}) {
+    auto read = ReadTlsFlag(flags, flag);
+    if (!read.ok()) return read.status();
+    *pem = *std::move(read);
+  }
   return options;
+}
+
+absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const FlagValues& flags) {
+  auto options = ConnectOptionsFrom(flags);
+  if (!options.ok()) return options.status();
+  return kim::ConnectImageService(*options);
+}
+
+absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const FlagValues& flags) {
+  auto options = ConnectOptionsFrom(flags);
+  if (!options.ok()) return options.status();
+  return kim::ConnectBuildService(*options);
+}
+
+absl::StatusOr<std::unique_ptr<Installer>> ConnectInstaller(const FlagValues& flags) {
+  auto options = ConnectOptionsFrom(flags);
+  if (!options.ok()) return options.status();
+  return kim::ConnectInstaller(*options);
 }
 
 int ReportError(const Invocation& invocation, const absl::Status& status) {

@@ -15,8 +15,15 @@ namespace kim::cli {
 // The flags every command inherits from the root (kubeconfig, namespace, backend addresses).
 std::vector<Flag> GlobalFlags();
 
-// The backend connection options the global flags describe.
-ConnectOptions ConnectOptionsFrom(const FlagValues& flags);
+// The backend connection options the global flags describe, with the files --tlscacert,
+// --tlscert and --tlskey name read into memory. InvalidArgument names a file that cannot be read.
+absl::StatusOr<ConnectOptions> ConnectOptionsFrom(const FlagValues& flags);
+
+// kim::ConnectImageService, ConnectBuildService and ConnectInstaller for the global flags
+// (ConnectOptionsFrom's errors first).
+absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const FlagValues& flags);
+absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const FlagValues& flags);
+absl::StatusOr<std::unique_ptr<Installer>> ConnectInstaller(const FlagValues& flags);
 
 // Prints `status` as "Error: <message>" on the invocation's error stream and returns the exit
 // code for it (1).

@@ -21,7 +21,7 @@ int RunHistory(Invocation& invocation) {
                       *invocation.err);
   }
   const std::string& image = invocation.args.front();
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto details = (*service)->Inspect(image);
   if (absl::IsNotFound(details.status()) &&

@@ -29,7 +29,7 @@ int RunImagePrune(Invocation& invocation) {
                std::cin, *invocation.out)) {
     return kExitOk;
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   PruneOptions options{.all = all, .filters = invocation.flags.Strings("filter")};
   auto report = (*service)->Prune(options);

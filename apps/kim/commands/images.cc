@@ -26,7 +26,7 @@ int RunList(Invocation& invocation) {
     }
     options.filters.push_back(filter);
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto images = (*service)->List(options);
   if (!images.ok()) return ReportError(invocation, images.status());

@@ -30,7 +30,7 @@ int RunInspect(Invocation& invocation) {
     }
     tmpl = *std::move(parsed);
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
 
   std::vector<web::json::value> objects;

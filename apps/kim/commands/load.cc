@@ -46,7 +46,7 @@ int RunLoad(Invocation& invocation) {
           absl::StrCat("cannot open ", input, ": ", std::strerror(errno))));
     }
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto loaded = (*service)->Load(ReadPieces(fd, input.empty() ? "stdin" : input));
   if (fd != STDIN_FILENO) close(fd);

@@ -20,7 +20,7 @@ int RunPull(Invocation& invocation) {
     if (!parsed.ok()) return ReportError(invocation, parsed.status());
     options.platform = parsed->String();
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto credentials = CredentialsFor(invocation.args.front());
   if (!credentials.ok()) return ReportError(invocation, credentials.status());

@@ -13,7 +13,7 @@ namespace {
 int RunPush(Invocation& invocation) {
   auto ref = ImageReference::ParseNormalized(invocation.args.front());
   if (!ref.ok()) return ReportError(invocation, ref.status());
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto credentials = CredentialsFor(invocation.args.front());
   if (!credentials.ok()) return ReportError(invocation, credentials.status());

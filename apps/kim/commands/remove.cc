@@ -13,7 +13,7 @@ int RunRemove(Invocation& invocation) {
       return ReportError(invocation, status);
     }
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   int exit_code = kExitOk;
   for (const RemoveResult& result :

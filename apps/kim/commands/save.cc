@@ -83,7 +83,7 @@ int RunSave(Invocation& invocation) {
     if (!created.ok()) return ReportError(invocation, created.status());
     file = *std::move(created);
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   absl::Status status = (*service)->Save(invocation.args, options, [&](std::string_view piece) {
     if (file) return file->Write(piece);

@@ -64,7 +64,7 @@ int RunInstall(Invocation& invocation) {
   auto options = InstallOptionsFrom(invocation.flags);
   if (!options.ok()) return ReportError(invocation, options.status());
   options->progress = ProgressTo(invocation.err);
-  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  auto installer = ConnectInstaller(invocation.flags);
   if (!installer.ok()) return ReportError(invocation, installer.status());
   if (absl::Status status = (*installer)->Install(*options); !status.ok()) {
     return ReportError(invocation, status);
@@ -75,7 +75,7 @@ int RunInstall(Invocation& invocation) {
 int RunUninstall(Invocation& invocation) {
   auto timeout = TimeoutFrom(invocation.flags);
   if (!timeout.ok()) return ReportError(invocation, timeout.status());
-  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  auto installer = ConnectInstaller(invocation.flags);
   if (!installer.ok()) return ReportError(invocation, installer.status());
   UninstallOptions options{.force = invocation.flags.Bool("force"),
                            .no_wait = invocation.flags.Bool("no-wait"),
@@ -97,7 +97,7 @@ std::string Running(const absl::StatusOr<DaemonVersion>& version) {
 }
 
 int RunInfo(Invocation& invocation) {
-  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  auto installer = ConnectInstaller(invocation.flags);
   if (!installer.ok()) return ReportError(invocation, installer.status());
   auto info = (*installer)->Info();
   if (!info.ok()) return ReportError(invocation, info.status());
@@ -116,10 +116,9 @@ int RunInfo(Invocation& invocation) {
   // What the running pods say, not what was installed: only once a pod is ready, so that
   // nothing dials an address that no builder answers at yet.
   if (info->ready > 0 && !info->buildkit_endpoint.empty()) {
-    const ConnectOptions connect = ConnectOptionsFrom(invocation.flags);
-    auto build = ConnectBuildService(connect);
+    auto build = ConnectBuildService(invocation.flags);
     out << "  buildkitd:   " << Running(build.ok() ? (*build)->Version() : build.status()) << "\n";
-    auto images = ConnectImageService(connect);
+    auto images = ConnectImageService(invocation.flags);
     out << "  kim-agent:   " << Running(images.ok() ? (*images)->Version() : images.status()) << "\n";
   }
   if (info->certificate_expiry != absl::InfinitePast()) {
@@ -161,7 +160,7 @@ int RunLogin(Invocation& invocation) {
   if (flags.Changed("password")) {
     *invocation.err << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
   }
-  auto installer = NewInstaller(ConnectOptionsFrom(flags));
+  auto installer = ConnectInstaller(flags);
   if (!installer.ok()) return ReportError(invocation, installer.status());
   LoginOptions options;
   options.server = invocation.args.empty() ? "" : invocation.args.front();
@@ -189,7 +188,7 @@ int RunLogin(Invocation& invocation) {
 }
 
 int RunLogout(Invocation& invocation) {
-  auto installer = NewInstaller(ConnectOptionsFrom(invocation.flags));
+  auto installer = ConnectInstaller(invocation.flags);
   if (!installer.ok()) return ReportError(invocation, installer.status());
   const std::string server = invocation.args.empty() ? "" : invocation.args.front();
   if (absl::Status status = (*installer)->Logout(server); !status.ok()) {

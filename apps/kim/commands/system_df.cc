@@ -9,8 +9,7 @@ namespace kim::cli {
 namespace {
 
 int RunSystemDf(Invocation& invocation) {
-  const ConnectOptions connect = ConnectOptionsFrom(invocation.flags);
-  auto images = ConnectImageService(connect);
+  auto images = ConnectImageService(invocation.flags);
   if (!images.ok()) return ReportError(invocation, images.status());
   DiskUsage usage;
   auto listed = (*images)->List({});
@@ -21,7 +20,7 @@ int RunSystemDf(Invocation& invocation) {
   if (!in_use.ok()) return ReportError(invocation, in_use.status());
   usage.containers = in_use->containers;
 
-  auto build = ConnectBuildService(connect);
+  auto build = ConnectBuildService(invocation.flags);
   absl::StatusOr<std::vector<BuildCacheRecord>> cache =
       build.ok() ? (*build)->DiskUsage() : build.status();
   if (cache.ok()) {

@@ -24,7 +24,7 @@ int RunTag(Invocation& invocation) {
     }
     targets.push_back(ref->WithDefaultTag().String());
   }
-  auto service = ConnectImageService(ConnectOptionsFrom(invocation.flags));
+  auto service = ConnectImageService(invocation.flags);
   if (!service.ok()) return ReportError(invocation, service.status());
   auto image = (*service)->Tag(source, targets);
   if (!image.ok()) return ReportError(invocation, image.status());

@@ -1,5 +1,5 @@
 // From BuildOptions to the SolveRequest's frontend and exporter attributes
-// (lib/build/buildkit_client.h PlanSolve).
+// (lib/build/plan_solve.h PlanSolve).
 #include <catch2/catch.hpp>
 
 #include "lib/build/buildkit_client.h"
