@@ -3,7 +3,10 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <tuple>
 
 #include <cxxopts.hpp>
 
@@ -57,9 +60,25 @@ int main(int argc, char** argv) {
     }
     server_options.listen_address = flags["listen"].as<std::string>();
     containerd_socket = flags["containerd-socket"].as<std::string>();
-    if (flags.count("tlscacert")) server_options.tls_ca_cert = flags["tlscacert"].as<std::string>();
-    if (flags.count("tlscert")) server_options.tls_cert = flags["tlscert"].as<std::string>();
-    if (flags.count("tlskey")) server_options.tls_key = flags["tlskey"].as<std::string>();
+    const size_t tls_flags = flags.count("tlscacert") + flags.count("tlscert") + flags.count("tlskey");
+    if (tls_flags != 0 && tls_flags != 3) {
+      std::cerr << "kim-agent: mutual TLS needs all of --tlscacert, --tlscert and --tlskey\n";
+      return 1;
+    }
+    for (const auto& [flag, what, field] :
+         {std::tuple{"tlscacert", "CA certificate", &server_options.tls.ca},
+          std::tuple{"tlscert", "server certificate", &server_options.tls.cert},
+          std::tuple{"tlskey", "server key", &server_options.tls.key}}) {
+      if (!flags.count(flag)) continue;
+      const std::string path = flags[flag].as<std::string>();
+      std::ifstream file(path, std::ios::binary);
+      std::ostringstream content;
+      if (!(file && content << file.rdbuf())) {
+        std::cerr << "kim-agent: cannot read " << what << " \"" << path << "\"\n";
+        return 1;
+      }
+      *field = content.str();
+    }
   } catch (const cxxopts::exceptions::exception& e) {
     std::cerr << "kim-agent: " << e.what() << "\nUsage: kim-agent [OPTIONS]; see kim-agent --help\n";
     return 2;
@@ -84,7 +103,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "kim-agent " << kim::Version() << " serving on port " << (*server)->port()
-            << (server_options.tls_cert.empty() ? " (plaintext)" : " (mutual TLS)") << "\n";
+            << (server_options.tls.empty() ? " (plaintext)" : " (mutual TLS)") << "\n";
   int received = 0;
   sigwait(&signals, &received);
   std::cerr << "kim-agent: received " << (received == SIGTERM ? "SIGTERM" : "SIGINT")

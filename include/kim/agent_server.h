@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "kim/image_service.h"
+#include "kim/tls.h"
 
 namespace kim {
 
@@ -18,18 +19,17 @@ struct AgentServerOptions {
   // The images the agent serves (normally the containerd ImageService of the node). When null,
   // every image call answers UNIMPLEMENTED; health and Version still work.
   std::shared_ptr<ImageService> images;
-  // Mutual TLS: all three or none. With them, clients must present a certificate signed by
-  // tls_ca_cert; without them the server speaks plaintext (for loopback and tests).
-  std::string tls_ca_cert;
-  std::string tls_cert;
-  std::string tls_key;
+  // Mutual TLS, PEM contents (the program reads the files): all three or none. With them,
+  // clients must present a certificate signed by `tls.ca`, and the server presents `tls.cert`
+  // with `tls.key`; without them it speaks plaintext (for loopback and tests).
+  TlsMaterial tls;
 };
 
 // A running agent server. Thread-safe.
 class AgentServer {
  public:
-  // Starts serving. Returns InvalidArgument for incomplete or unreadable TLS files, Unavailable
-  // when the address cannot be bound.
+  // Starts serving. Returns InvalidArgument for incomplete TLS material, Unavailable when the
+  // address cannot be bound.
   static absl::StatusOr<std::unique_ptr<AgentServer>> Start(const AgentServerOptions& options);
 
   virtual ~AgentServer() = default;

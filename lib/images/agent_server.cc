@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/version.h"
-#include "lib/core/files.h"
 #include "lib/images/agent_convert.h"
 
 namespace kim {
@@ -229,22 +228,16 @@ class GrpcAgentServer final : public AgentServer {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const AgentServerOptions& options) {
-  const int given = !options.tls_ca_cert.empty() + !options.tls_cert.empty() +
-                    !options.tls_key.empty();
+  const TlsMaterial& tls = options.tls;
+  const int given = !tls.ca.empty() + !tls.cert.empty() + !tls.key.empty();
   if (given == 0) return grpc::InsecureServerCredentials();
   if (given != 3) {
     return absl::InvalidArgumentError(
         "mutual TLS needs all of --tlscacert, --tlscert and --tlskey");
   }
-  auto ca = ReadWholeFile(options.tls_ca_cert, "CA certificate");
-  if (!ca.ok()) return ca.status();
-  auto cert = ReadWholeFile(options.tls_cert, "server certificate");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadWholeFile(options.tls_key, "server key");
-  if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  ssl.pem_root_certs = *ca;
-  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  ssl.pem_root_certs = tls.ca;
+  ssl.pem_key_cert_pairs.push_back({tls.key, tls.cert});
   return grpc::SslServerCredentials(ssl);
 }
 

@@ -2,6 +2,7 @@
 // to end over unix and mTLS TCP, the session attachables, outputs, push, errors, cancellation,
 // and a differential test against buildctl on the same daemon.
 // peers: buildkitd containerd registry
+// lock: buildkitd-cache
 #include <catch2/catch.hpp>
 
 #include <signal.h>

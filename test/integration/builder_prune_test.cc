@@ -2,6 +2,7 @@
 // v0.17.3 (containerd worker): the prompt, --keep-storage, --filter until=, -a, and the totals
 // checked against BuildKit's own DiskUsage before and after.
 // peers: buildkitd containerd registry
+// lock: buildkitd-cache
 //
 // The buildkitd is shared with build_test.cc: a prune here may take cache a concurrent build
 // would have reused, which costs that build time, not correctness.
