@@ -210,7 +210,7 @@ def main():
 
         if "agent" in only:
             port = free_port()
-            agent = subprocess.Popen([AGENT, "--listen", f"127.0.0.1:{port}",
+            agent = subprocess.Popen([AGENT, "--listen", f"127.0.0.1:{port}", "--insecure",
                                       "--containerd-socket", sock],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
       ("tlscacert", "CA certificate to verify clients", cxxopts::value<std::string>())
       ("tlscert", "Server TLS certificate", cxxopts::value<std::string>())
       ("tlskey", "Server TLS key", cxxopts::value<std::string>())
+      ("insecure", "Serve plaintext gRPC without mutual TLS (loopback and tests only)")
       ("v,version", "Print the version and exit")
       ("h,help", "Print this help and exit");
   kim::AgentServerOptions server_options;
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     }
     server_options.listen_address = flags["listen"].as<std::string>();
     containerd_socket = flags["containerd-socket"].as<std::string>();
+    server_options.insecure = flags.count("insecure") > 0;
     const size_t tls_flags = flags.count("tlscacert") + flags.count("tlscert") + flags.count("tlskey");
     if (tls_flags != 0 && tls_flags != 3) {
       std::cerr << "kim-agent: mutual TLS needs all of --tlscacert, --tlscert and --tlskey\n";

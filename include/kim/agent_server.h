@@ -23,13 +23,18 @@ struct AgentServerOptions {
   // clients must present a certificate signed by `tls.ca`, and the server presents `tls.cert`
   // with `tls.key`; without them it speaks plaintext (for loopback and tests).
   TlsMaterial tls;
+  // Without `tls`, Start refuses to serve unless this is set: plaintext means anyone who reaches
+  // the port drives the node's containerd (for loopback and tests only).
+  bool insecure = false;
 };
 
 // A running agent server. Thread-safe.
 class AgentServer {
  public:
-  // Starts serving. Returns InvalidArgument for incomplete TLS material, Unavailable when the
-  // address cannot be bound.
+  // Starts serving. Returns InvalidArgument for incomplete TLS material or for none without
+  // `insecure`, Unavailable when the address cannot be bound. Every call that changes images
+  // (pull, push, tag, remove, load, prune) is logged to stderr with the client certificate's
+  // subject.
   static absl::StatusOr<std::unique_ptr<AgentServer>> Start(const AgentServerOptions& options);
 
   virtual ~AgentServer() = default;

@@ -120,7 +120,8 @@ class DirectorySender {
                 Packet& packet) {
     if (write_failed_) return;
     const std::string path = root_ + "/" + rel;
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NOFOLLOW: a file the walk saw that was swapped for a symlink since is not followed.
+    const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       Fail(absl::StrCat("open ", rel, ": ", std::strerror(errno)));
       return;

@@ -2,12 +2,15 @@
 // ImageService (normally containerd's) to remote kim CLIs.
 #include "kim/agent_server.h"
 
+#include <unistd.h>
+
 #include <mutex>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/version.h"
 #include "lib/images/agent_convert.h"
@@ -18,6 +21,20 @@ namespace {
 namespace v1 = ::kim::agent::v1;
 
 constexpr size_t kArchiveChunk = 1 << 20;  // bytes of an archive per Save message
+
+// Logs one call that changes the node's images: what, on what, and who (the subject of the
+// client certificate, as gRPC's TLS verified it). One write per line, so lines never mix.
+void Audit(grpc::ServerContext* context, std::string_view call, std::string_view what) {
+  std::string who = "a plaintext client";
+  if (auto auth = context->auth_context(); auth && auth->IsPeerAuthenticated()) {
+    auto subject = auth->FindPropertyValues("x509_subject");
+    if (subject.empty()) subject = auth->GetPeerIdentity();
+    if (!subject.empty()) who = std::string(subject.front().data(), subject.front().size());
+  }
+  const std::string line = absl::StrCat("kim-agent: ", std::string(call), " ", std::string(what),
+                                        " by ", who, " (", context->peer(), ")\n");
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
 
 grpc::Status NoBackend() {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
@@ -58,9 +75,10 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Pull(grpc::ServerContext*, const v1::PullRequest* request,
+  grpc::Status Pull(grpc::ServerContext* context, const v1::PullRequest* request,
                     grpc::ServerWriter<v1::PullResponse>* writer) override {
     if (!images_) return NoBackend();
+    Audit(context, "pull", request->image());
     std::mutex write_mutex;  // progress may be reported from the backend's own threads
     PullOptions options;
     options.platform = request->platform();
@@ -80,9 +98,10 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Push(grpc::ServerContext*, const v1::PushRequest* request,
+  grpc::Status Push(grpc::ServerContext* context, const v1::PushRequest* request,
                     grpc::ServerWriter<v1::PushResponse>* writer) override {
     if (!images_) return NoBackend();
+    Audit(context, "push", request->image());
     std::mutex write_mutex;
     PushOptions options;
     options.credentials = FromProto(request->auth());
@@ -129,6 +148,7 @@ class ImagesService final : public v1::Images::Service {
   grpc::Status Load(grpc::ServerContext* context, grpc::ServerReader<v1::LoadRequest>* reader,
                     v1::LoadResponse* response) override {
     if (!images_) return NoBackend();
+    Audit(context, "load", "an archive");
     v1::LoadRequest message;
     auto loaded = images_->Load([&]() -> absl::StatusOr<std::string> {
       if (reader->Read(&message)) return std::move(*message.mutable_data());
@@ -144,9 +164,10 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Tag(grpc::ServerContext*, const v1::TagRequest* request,
+  grpc::Status Tag(grpc::ServerContext* context, const v1::TagRequest* request,
                    v1::TagResponse* response) override {
     if (!images_) return NoBackend();
+    Audit(context, "tag", absl::StrCat(request->source(), " as ", absl::StrJoin(request->targets(), " ")));
     std::vector<std::string> targets(request->targets().begin(), request->targets().end());
     auto image = images_->Tag(request->source(), targets);
     if (!image.ok()) return ToGrpc(image.status());
@@ -154,9 +175,10 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Remove(grpc::ServerContext*, const v1::RemoveRequest* request,
+  grpc::Status Remove(grpc::ServerContext* context, const v1::RemoveRequest* request,
                       v1::RemoveResponse* response) override {
     if (!images_) return NoBackend();
+    Audit(context, "remove", absl::StrJoin(request->images(), " "));
     std::vector<std::string> names(request->images().begin(), request->images().end());
     for (const RemoveResult& result : images_->Remove(names, request->force())) {
       v1::RemoveResult* out = response->add_results();
@@ -168,9 +190,12 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Prune(grpc::ServerContext*, const v1::PruneRequest* request,
+  grpc::Status Prune(grpc::ServerContext* context, const v1::PruneRequest* request,
                      v1::PruneResponse* response) override {
     if (!images_) return NoBackend();
+    if (!request->dry_run()) {
+      Audit(context, "prune", request->all() ? "all unused images" : "dangling images");
+    }
     PruneOptions options{.all = request->all(), .dry_run = request->dry_run()};
     options.filters.assign(request->filters().begin(), request->filters().end());
     auto report = images_->Prune(options);
@@ -230,7 +255,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const AgentServerOptions& options) {
   const TlsMaterial& tls = options.tls;
   const int given = !tls.ca.empty() + !tls.cert.empty() + !tls.key.empty();
-  if (given == 0) return grpc::InsecureServerCredentials();
+  if (given == 0 && options.insecure) return grpc::InsecureServerCredentials();
+  if (given == 0) {
+    return absl::InvalidArgumentError(
+        "refusing to serve plaintext: give --tlscacert, --tlscert and --tlskey (mutual TLS), "
+        "or --insecure for loopback and tests");
+  }
   if (given != 3) {
     return absl::InvalidArgumentError(
         "mutual TLS needs all of --tlscacert, --tlscert and --tlskey");

@@ -89,10 +89,15 @@ TEST_CASE("kim-agent refuses bad flags with exit 2", "[agent]") {
                             "--tlscert", "/no/cert", "--tlskey", "/no/key"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("cannot read CA certificate \"/no/ca\"") != std::string::npos);
+  // Plaintext only when asked for: otherwise anyone reaching the port drives containerd.
+  const auto plaintext = Run({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0"});
+  CHECK(plaintext.exit_code == 1);
+  CHECK(plaintext.err.find("refusing to serve plaintext: give --tlscacert, --tlscert and "
+                           "--tlskey (mutual TLS), or --insecure") != std::string::npos);
 }
 
 TEST_CASE("kim-agent serves health and Version in plaintext, stops on SIGTERM", "[agent]") {
-  Daemon agent({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--containerd-socket",
+  Daemon agent({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--insecure", "--containerd-socket",
                 "/nonexistent/containerd.sock"});
   const int port = StartAgent(agent);
   auto channel =
@@ -129,7 +134,7 @@ TEST_CASE("kim-agent serves health and Version in plaintext, stops on SIGTERM", 
 }
 
 TEST_CASE("kim-agent stops cleanly on SIGINT", "[agent]") {
-  Daemon agent({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0"});
+  Daemon agent({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--insecure"});
   StartAgent(agent);
   CHECK(agent.Stop(SIGINT) == 0);
 }

@@ -58,6 +58,13 @@ TEST_CASE("kim through kim-agent: pull, images, tag, rmi", "[agent][cli]") {
   CHECK(table.out.starts_with("IMAGE "));
   CHECK(Contains(table.out, "hello"));
 
+  // The agent logs who changed what: the client certificate's subject with every mutating call.
+  CHECK(Contains(agent.daemon->WaitForLine("kim-agent: tag ", 5), source + " as " + mine));
+  const std::string log = agent.daemon->err();
+  CHECK(Contains(log, "kim-agent: pull " + source + " by "));
+  CHECK(Contains(log, "kim-test-client"));
+  CHECK_FALSE(Contains(log, "kim-agent: list"));  // reads are not logged
+
   const auto rmi = agent.Kim({"rmi", mine});
   INFO(rmi.err);
   CHECK(rmi.exit_code == 0);
