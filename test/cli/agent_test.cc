@@ -161,9 +161,10 @@ TEST_CASE("kim-agent with mTLS accepts only clients of its CA", "[agent][tls]") 
 }
 
 TEST_CASE("kim-agent reports an address it cannot bind", "[agent]") {
-  Daemon first({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0"});
+  Daemon first({KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--insecure"});
   const int port = StartAgent(first);
-  const auto second = Run({KIM_AGENT_BINARY, "--listen", "127.0.0.1:" + std::to_string(port)});
+  const auto second =
+      Run({KIM_AGENT_BINARY, "--listen", "127.0.0.1:" + std::to_string(port), "--insecure"});
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(port)) !=
         std::string::npos);
