@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "kim/cancellation.h"
 #include "kim/credentials.h"
 #include "kim/progress.h"
 #include "kim/version.h"
@@ -62,6 +63,8 @@ struct PullOptions {
   std::string platform;             // "os/arch[/variant]"; empty = the node's platform
   RegistryCredentials credentials;  // empty = anonymous
   ProgressCallback progress;        // may be empty
+  // When set and cancelled, the pull stops and Pull returns Cancelled, leaving no image behind.
+  Cancellation* cancellation = nullptr;
 };
 
 // Options for ImageService::Push.
@@ -69,6 +72,9 @@ struct PushOptions {
   RegistryCredentials credentials;  // empty = anonymous
   bool insecure = false;            // unverified HTTPS or plain HTTP (loopback always is)
   ProgressCallback progress;        // may be empty
+  // When set and cancelled, the push stops between chunks and Push returns Cancelled; the
+  // registry gets no manifest.
+  Cancellation* cancellation = nullptr;
 };
 
 // The archive formats of ImageService::Save.

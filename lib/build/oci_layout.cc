@@ -17,6 +17,7 @@
 #include "kim/digest.h"
 #include "kim/reference.h"
 #include "lib/build/buildkit_client.h"
+#include "lib/core/atomic_file.h"
 
 namespace kim::build {
 namespace {
@@ -191,7 +192,12 @@ absl::Status AddToOciIndex(const std::string& directory, const std::string& desc
     if (!descriptor.has_string_field("digest") || !descriptor.has_string_field("mediaType")) {
       return absl::InternalError("the exporter's image descriptor has no digest or media type");
     }
-    std::ofstream(directory + "/oci-layout") << R"({"imageLayoutVersion":"1.0.0"})";
+    // Both files are replaced by rename, so a reader (or a crash) never sees half of one.
+    if (absl::Status status = WriteFileAtomically(directory + "/oci-layout",
+                                                  R"({"imageLayoutVersion":"1.0.0"})");
+        !status.ok()) {
+      return status;
+    }
     const std::string index_path = directory + "/index.json";
     value index = value::object();
     if (fs::exists(index_path)) index = value::parse(ReadText(index_path));
@@ -225,10 +231,7 @@ absl::Status AddToOciIndex(const std::string& directory, const std::string& desc
       manifests.push_back(entry);
     }
     index["manifests"] = value::array(manifests);
-    std::ofstream out(index_path, std::ios::binary | std::ios::trunc);
-    out << index.serialize();
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", index_path));
-    return absl::OkStatus();
+    return WriteFileAtomically(index_path, index.serialize());
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("cannot update ", directory, "/index.json: ", e.what()));
   }

@@ -65,6 +65,11 @@ class AgentImageService final : public ImageService {
     request.set_platform(options.platform);
     *request.mutable_auth() = ToProto(CredentialsFor(image, options.credentials));
     auto context = Context(false);
+    // Cancelling the call makes the agent cancel its work (it watches the call).
+    std::optional<Cancellation::Registration> registration;
+    if (options.cancellation != nullptr) {
+      registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
+    }
     auto reader = stub_->Pull(context.get(), request);
     v1::PullResponse message;
     std::optional<Image> pulled;
@@ -72,7 +77,11 @@ class AgentImageService final : public ImageService {
       if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
       if (message.has_image()) pulled = FromProto(message.image());
     }
-    if (absl::Status status = Check(reader->Finish()); !status.ok()) return status;
+    absl::Status finished = Check(reader->Finish());
+    if (options.cancellation != nullptr && options.cancellation->IsCancelled()) {
+      return absl::CancelledError(absl::StrCat("pull of ", image, " cancelled"));
+    }
+    if (!finished.ok()) return finished;
     if (!pulled) return absl::InternalError("kim-agent ended the pull without the image");
     return *pulled;
   }
@@ -83,6 +92,11 @@ class AgentImageService final : public ImageService {
     request.set_insecure(options.insecure);
     *request.mutable_auth() = ToProto(CredentialsFor(image, options.credentials));
     auto context = Context(false);
+    // Cancelling the call makes the agent cancel its work (it watches the call).
+    std::optional<Cancellation::Registration> registration;
+    if (options.cancellation != nullptr) {
+      registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
+    }
     auto reader = stub_->Push(context.get(), request);
     v1::PushResponse message;
     std::optional<std::string> digest;
@@ -90,7 +104,11 @@ class AgentImageService final : public ImageService {
       if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
       if (message.has_result()) digest = message.result().digest();
     }
-    if (absl::Status status = Check(reader->Finish()); !status.ok()) return status;
+    absl::Status finished = Check(reader->Finish());
+    if (options.cancellation != nullptr && options.cancellation->IsCancelled()) {
+      return absl::CancelledError(absl::StrCat("push of ", image, " cancelled"));
+    }
+    if (!finished.ok()) return finished;
     if (!digest) return absl::InternalError("kim-agent ended the push without a digest");
     return *digest;
   }

@@ -14,6 +14,7 @@
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/version.h"
 #include "lib/images/agent_convert.h"
+#include "lib/images/call_watch.h"
 
 namespace kim {
 namespace {
@@ -80,7 +81,9 @@ class ImagesService final : public v1::Images::Service {
     if (!images_) return NoBackend();
     Audit(context, "pull", request->image());
     std::mutex write_mutex;  // progress may be reported from the backend's own threads
+    CallWatch watch(context);
     PullOptions options;
+    options.cancellation = watch.cancellation();
     options.platform = request->platform();
     options.credentials = FromProto(request->auth());
     options.progress = [&](const BlobProgress& progress) {
@@ -103,7 +106,9 @@ class ImagesService final : public v1::Images::Service {
     if (!images_) return NoBackend();
     Audit(context, "push", request->image());
     std::mutex write_mutex;
+    CallWatch watch(context);
     PushOptions options;
+    options.cancellation = watch.cancellation();
     options.credentials = FromProto(request->auth());
     options.insecure = request->insecure();
     options.progress = [&](const BlobProgress& progress) {

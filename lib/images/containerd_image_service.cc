@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -175,10 +176,22 @@ class ContainerdImageService final : public ImageService {
       });
     }
     cri::PullImageResponse response;
-    const grpc::Status status =
-        cri_->PullImage(connection_->NewLongContext().get(), request, &response);
+    grpc::Status status;
+    {
+      // Cancelling the CRI call cancels containerd's pull: its fetches stop and its lease ends.
+      auto context = connection_->NewLongContext();
+      std::optional<Cancellation::Registration> registration;
+      if (options.cancellation != nullptr) {
+        registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
+      }
+      status = cri_->PullImage(context.get(), request, &response);
+    }
     pulled.Notify();
     if (poller.joinable()) poller.join();
+    if (options.cancellation != nullptr && options.cancellation->IsCancelled()) {
+      if (options.progress) tracker.Finish({});
+      return absl::CancelledError(absl::StrCat("pull of ", reference.FamiliarString(), " cancelled"));
+    }
     if (!status.ok()) {
       if (options.progress) tracker.Finish({});
       return FromGrpc(status, "containerd");
@@ -210,7 +223,13 @@ class ContainerdImageService final : public ImageService {
     if (!client.ok()) return client.status();
     // Other repositories of the same registry that name this image likely hold its blobs:
     // the registry can mount them instead of receiving them again.
+    // The lease keeps the image's content (the root, and through its gc.ref labels the rest)
+    // while it is read, even if the image is removed meanwhile.
+    auto lease = ContainerdLease::Create(connection_);
+    if (!lease.ok()) return lease.status();
+    if (absl::Status held = lease->AddContent(root.digest); !held.ok()) return held;
     RegistryPushOptions push_options;
+    push_options.cancellation = options.cancellation;
     auto names = Status(target.String());
     if (names.ok()) {
       std::vector<std::string> all = names->repo_tags;
@@ -259,10 +278,9 @@ class ContainerdImageService final : public ImageService {
 
     auto lease = ContainerdLease::Create(connection_);
     if (!lease.ok()) return lease.status();
-    for (const std::string& name : names) {
-      if (absl::Status status = CreateOrUpdateImageRecord(*connection_, name, *record, lease->id()); !status.ok()) {
-        return status;
-      }
+    if (absl::Status status = TagAllOrNothing(*connection_, names, *record, lease->id());
+        !status.ok()) {
+      return status;
     }
     WaitForCri([&](const std::vector<Image>& now) {
       return std::any_of(now.begin(), now.end(), [&](const Image& candidate) {

@@ -43,6 +43,17 @@ ContainerdLease& ContainerdLease::operator=(ContainerdLease&& other) noexcept {
 
 ContainerdLease::~ContainerdLease() { Release(); }
 
+absl::Status ContainerdLease::AddContent(const std::string& digest) {
+  auto stub = leases::Leases::NewStub(connection_->channel());
+  leases::AddResourceRequest request;
+  request.set_id(id_);
+  request.mutable_resource()->set_id(digest);
+  request.mutable_resource()->set_type("content");
+  google::protobuf::Empty response;
+  const grpc::Status status = stub->AddResource(connection_->NewContext().get(), request, &response);
+  return FromGrpc(status, absl::StrCat("cannot hold ", digest, " under a containerd lease"));
+}
+
 void ContainerdLease::Release() {
   if (id_.empty() || connection_ == nullptr) return;
   auto stub = leases::Leases::NewStub(connection_->channel());

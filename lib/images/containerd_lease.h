@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/images/containerd_connection.h"
@@ -29,6 +30,10 @@ class ContainerdLease {
   // Makes the release wait for containerd's garbage collector, so that whatever only this lease
   // held is gone when the lease is (what a failed import relies on).
   void CollectOnRelease() { collect_ = true; }
+
+  // Puts the content blob `digest` under the lease: it and what its gc.ref labels reach (a
+  // manifest's config and layers) stay while the lease does, even if the image is removed.
+  absl::Status AddContent(const std::string& digest);
 
   // The lease's ID, to pass to ContainerdConnection::NewContext.
   const std::string& id() const { return id_; }

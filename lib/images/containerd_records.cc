@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "containerd/services/images/v1/images.grpc.pb.h"
+#include "lib/core/reversible_steps.h"
 
 namespace kim {
 
@@ -43,6 +44,28 @@ absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
   return FromGrpc(status, absl::StrCat("cannot tag ", name));
 }
 
+absl::Status TagAllOrNothing(const ContainerdConnection& connection,
+                             const std::vector<std::string>& names, const images::Image& record,
+                             const std::string& lease) {
+  std::vector<ReversibleStep> steps;
+  for (const std::string& name : names) {
+    auto previous = GetImageRecord(connection, name);
+    if (!previous.ok() && !absl::IsNotFound(previous.status())) return previous.status();
+    const bool existed = previous.ok();
+    const images::Image before = existed ? *previous : images::Image{};
+    steps.push_back(ReversibleStep{
+        .apply = [&connection, &record, &lease, name] {
+          return CreateOrUpdateImageRecord(connection, name, record, lease);
+        },
+        .undo = [&connection, &record, &lease, name, existed, before]() -> absl::Status {
+          if (existed) return CreateOrUpdateImageRecord(connection, name, before, lease);
+          auto deleted = DeleteImageRecordIf(connection, name, {record.target().digest()}, false);
+          return deleted.status();
+        }});
+  }
+  return ApplyAllOrNothing(steps);
+}
+
 Descriptor RecordTarget(const images::Image& record) {
   return Descriptor{.media_type = record.target().media_type(),
                     .digest = record.target().digest(),
@@ -63,9 +86,18 @@ absl::StatusOr<bool> DeleteImageRecordIf(const ContainerdConnection& connection,
   images::DeleteImageRequest request;
   request.set_name(name);
   request.set_sync(sync);
+  *request.mutable_target() = record->target();  // containerd 2.x: only if it still points there
   google::protobuf::Empty response;
   const grpc::Status status = stub->Delete(connection.NewContext().get(), request, &response);
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return false;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    // Gone, or (containerd 2.x) moved to another target between the Get and the Delete.
+    auto now = GetImageRecord(connection, name);
+    if (now.ok() && now->target().digest() != record->target().digest()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "image name ", name, " was changed to another image meanwhile; it was left alone"));
+    }
+    return false;
+  }
   if (!status.ok()) return FromGrpc(status, absl::StrCat("cannot remove ", name));
   return true;
 }

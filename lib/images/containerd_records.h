@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "containerd/services/images/v1/images.pb.h"
@@ -24,12 +25,20 @@ absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
                                        const containerd::services::images::v1::Image& record,
                                        const std::string& lease);
 
+// Points every one of `names` at `record`'s target, or none of them: when one fails, those
+// done before it are put back (a created name deleted, a moved one pointed back). In `lease`.
+absl::Status TagAllOrNothing(const ContainerdConnection& connection,
+                             const std::vector<std::string>& names,
+                             const containerd::services::images::v1::Image& record,
+                             const std::string& lease);
+
 // A record's target as a Descriptor.
 Descriptor RecordTarget(const containerd::services::images::v1::Image& record);
 
 // Deletes record `name` if it still points at one of `targets` (any target when empty), with
 // `sync` making containerd collect garbage before answering. Returns whether it was deleted
-// (false when already gone); FailedPrecondition when it now points elsewhere.
+// (false when already gone); FailedPrecondition when it now points elsewhere. containerd 2.x
+// checks the target again in the delete itself, so a concurrent retag is never lost.
 absl::StatusOr<bool> DeleteImageRecordIf(const ContainerdConnection& connection,
                                          const std::string& name,
                                          const std::set<std::string>& targets, bool sync);

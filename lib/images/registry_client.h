@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "kim/cancellation.h"
 #include "kim/credentials.h"
 #include "kim/digest.h"
 #include "kim/progress.h"
@@ -52,6 +53,8 @@ struct RegistryPushOptions {
   // "containerd.io/distribution.source.<registry>" labels), before `mount_from`. May be empty;
   // called from the upload threads, possibly at the same time for different blobs.
   std::function<std::vector<std::string>(const Descriptor& blob)> mount_from_for;
+  // When set and cancelled, uploads stop at the next chunk and no manifest is put.
+  Cancellation* cancellation = nullptr;
 };
 
 // Talks to one registry. Requests go over one cpprestsdk client whose connections are kept

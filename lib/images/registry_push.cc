@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -85,12 +86,22 @@ class RegistryClient::Push {
           "the image is ", root.digest, ", not the digest ", target_.Digest()->String(),
           " the target names"));
     }
+    std::optional<Cancellation::Registration> registration;
+    if (options_.cancellation != nullptr) {
+      registration.emplace(options_.cancellation->OnCancel([this] {
+        cancelled_.store(true);
+        failed_.store(true);
+      }));
+    }
     if (auto status = Walk(root, /*optional=*/false); !status.ok()) return status;
     for (const auto& blob : blobs_) Report(blob, TransferState::kWaiting, 0);
     // Authenticate once before the parallel part (and fail early when we cannot).
     if (auto status = Ping(); !status.ok()) return status;
-    if (auto status = PushBlobs(); !status.ok()) return status;
+    absl::Status pushed = PushBlobs();
+    if (cancelled_.load()) return absl::CancelledError("push cancelled");
+    if (!pushed.ok()) return pushed;
     for (size_t i = 0; i < manifests_.size(); ++i) {
+      if (cancelled_.load()) return absl::CancelledError("push cancelled");
       const bool is_root = i + 1 == manifests_.size();
       const std::string reference =
           is_root && target_.HasTag() ? target_.Tag() : manifests_[i].descriptor.digest;
@@ -302,6 +313,7 @@ class RegistryClient::Push {
     if (blob.size <= static_cast<int64_t>(chunk_size)) {
       auto content = source_.ReadAll(blob);
       if (!content.ok()) return BlobError(blob, content.status());
+      if (failed_.load()) return absl::CancelledError("another blob failed");
       Report(blob, TransferState::kTransferring, 0);
       auto response = transport_.Send(RegistryRequest{
           .method = http::methods::PUT,
@@ -436,7 +448,8 @@ class RegistryClient::Push {
   std::set<std::string> seen_blobs_;
   std::vector<Manifest> manifests_;
   std::vector<Descriptor> blobs_;
-  std::atomic<bool> failed_{false};
+  std::atomic<bool> failed_{false};     // stops the other uploads at their next chunk
+  std::atomic<bool> cancelled_{false};  // the caller cancelled
   std::mutex progress_mutex_;
 };
 

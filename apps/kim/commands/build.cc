@@ -1,21 +1,18 @@
 // `kim image build` / `kim build`: checks the context and every flag, then hands the build to
 // the BuildService.
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <functional>
 #include <mutex>
 #include <ostream>
-#include <thread>
 
 #include <cpprest/json.h>
 
 #include "absl/strings/str_cat.h"
 #include "kim/build_context.h"
 #include "apps/kim/commands/build_flags.h"
+#include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
 #include "apps/kim/output/build_progress.h"
 #include "apps/kim/output/progress_printer.h"
@@ -110,40 +107,6 @@ absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions
   options.network = flags.String("network");  // PlanSolve checks the value
   return options;
 }
-
-// Blocks SIGINT/SIGTERM in every thread started from here on and turns them into a
-// cancellation of the running build (a second Ctrl-C exits at once).
-class InterruptWatcher {
- public:
-  explicit InterruptWatcher(std::function<void()> on_interrupt) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR2);  // wakes the watcher up at the end
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-    thread_ = std::thread([this, on_interrupt = std::move(on_interrupt)] {
-      while (true) {
-        int signal = 0;
-        if (sigwait(&set_, &signal) != 0 || signal == SIGUSR2) return;
-        if (interrupted_.exchange(true)) _exit(kExitInterrupted);
-        on_interrupt();
-      }
-    });
-  }
-  ~InterruptWatcher() {
-    pthread_kill(thread_.native_handle(), SIGUSR2);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  bool interrupted() const { return interrupted_; }
-
-  static constexpr int kExitInterrupted = 130;
-
- private:
-  sigset_t set_, old_;
-  std::atomic<bool> interrupted_{false};
-  std::thread thread_;
-};
 
 int RunBuild(Invocation& invocation) {
   absl::StatusOr<BuildOptions> options = BuildOptionsFrom(invocation);

@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
 #include "apps/kim/output/progress_printer.h"
 #include "kim/platform.h"
@@ -12,6 +13,9 @@ namespace kim::cli {
 namespace {
 
 int RunPull(Invocation& invocation) {
+  // Ctrl-C cancels the pull on the node, not only here (before any thread starts).
+  Cancellation cancellation;
+  InterruptWatcher watcher([&cancellation] { cancellation.Cancel(); });
   auto ref = ImageReference::ParseNormalized(invocation.args.front());
   if (!ref.ok()) return ReportError(invocation, ref.status());
   PullOptions options;
@@ -34,8 +38,13 @@ int RunPull(Invocation& invocation) {
   auto before = (*service)->Status(full.String());  // to tell "up to date" from "newer"
   ProgressPrinter printer(out, IsTerminal(STDOUT_FILENO), /*is_push=*/false);
   options.progress = [&printer](const BlobProgress& progress) { printer.Update(progress); };
+  options.cancellation = &cancellation;
   auto image = (*service)->Pull(full.String(), options);
   printer.Finish();
+  if (watcher.interrupted()) {
+    ReportError(invocation, absl::CancelledError("pull cancelled"));
+    return InterruptWatcher::kExitInterrupted;
+  }
   if (!image.ok()) return ReportError(invocation, image.status());
   for (const std::string& record : image->repo_digests) {
     auto digest_ref = ImageReference::Parse(record);

@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
 #include "apps/kim/output/progress_printer.h"
 #include "kim/reference.h"
@@ -11,6 +12,9 @@ namespace kim::cli {
 namespace {
 
 int RunPush(Invocation& invocation) {
+  // Ctrl-C cancels the push on the node, not only here (before any thread starts).
+  Cancellation cancellation;
+  InterruptWatcher watcher([&cancellation] { cancellation.Cancel(); });
   auto ref = ImageReference::ParseNormalized(invocation.args.front());
   if (!ref.ok()) return ReportError(invocation, ref.status());
   auto service = ConnectImageService(invocation.flags);
@@ -27,8 +31,13 @@ int RunPush(Invocation& invocation) {
   options.credentials = *credentials;
   options.insecure = invocation.flags.Bool("insecure");
   options.progress = [&printer](const BlobProgress& progress) { printer.Update(progress); };
+  options.cancellation = &cancellation;
   auto digest = (*service)->Push(full.String(), options);
   printer.Finish();
+  if (watcher.interrupted()) {
+    ReportError(invocation, absl::CancelledError("push cancelled"));
+    return InterruptWatcher::kExitInterrupted;
+  }
   if (!digest.ok()) return ReportError(invocation, digest.status());
   out << (full.HasTag() ? full.Tag() : full.Digest()->String()) << ": digest: " << *digest << "\n";
   return kExitOk;

@@ -1,67 +1,14 @@
 // `kim image save` / `kim save`: writes images to a tar archive, streamed from the node.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
 #include "apps/kim/commands/common.h"
+#include "lib/core/atomic_file.h"
 
 namespace kim::cli {
 namespace {
-
-// An output file written under a temporary name and renamed into place once complete, so a
-// failed save never leaves a half archive where the user expects a whole one.
-class AtomicFile {
- public:
-  static absl::StatusOr<std::unique_ptr<AtomicFile>> Create(const std::string& path) {
-    std::string temporary = absl::StrCat(path, ".kim-XXXXXX");
-    const int fd = mkstemp(temporary.data());
-    if (fd < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
-    }
-    fchmod(fd, 0644);
-    return std::unique_ptr<AtomicFile>(new AtomicFile(path, temporary, fd));
-  }
-
-  ~AtomicFile() {
-    if (fd_ >= 0) close(fd_);
-    if (!committed_) unlink(temporary_.c_str());
-  }
-
-  absl::Status Write(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return absl::DataLossError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Commit() {
-    const int fd = fd_;
-    fd_ = -1;
-    if (close(fd) != 0 || rename(temporary_.c_str(), path_.c_str()) != 0) {
-      return absl::DataLossError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
-    }
-    committed_ = true;
-    return absl::OkStatus();
-  }
-
- private:
-  AtomicFile(std::string path, std::string temporary, int fd)
-      : path_(std::move(path)), temporary_(std::move(temporary)), fd_(fd) {}
-
-  std::string path_;
-  std::string temporary_;
-  int fd_;
-  bool committed_ = false;
-};
 
 int RunSave(Invocation& invocation) {
   for (const std::string& image : invocation.args) {

@@ -3,6 +3,7 @@
 // client, and the index.json kim writes after the build.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -121,4 +122,31 @@ TEST_CASE("OCI layout: index.json names the image and keeps other names", "[oci_
   CHECK(manifests.at(1).at("size").as_integer() == 700);
   CHECK(manifests.at(1).at("annotations").at("org.opencontainers.image.ref.name").as_string() == "1");
   CHECK_FALSE(kim::build::AddToOciIndex(layout.path(), "not json", {}).ok());
+}
+
+TEST_CASE("OCI layout: index.json is replaced by rename, never rewritten in place", "[oci_layout]") {
+  kim::test::TempDir layout;
+  const std::string first = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+                            std::string(64, 'a') + R"(","size":668})";
+  const std::string second = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+                             std::string(64, 'b') + R"(","size":700})";
+  REQUIRE(kim::build::AddToOciIndex(layout.path(), first, {"docker.io/library/app:1"}).ok());
+  const std::string before = kim::test::FileContent(layout.path() + "/index.json");
+  // A reader that opened the index before the update keeps reading the whole old file.
+  std::ifstream reader(layout.path() + "/index.json", std::ios::binary);
+  REQUIRE(reader.good());
+  struct stat old_stat {};
+  REQUIRE(stat((layout.path() + "/index.json").c_str(), &old_stat) == 0);
+  REQUIRE(kim::build::AddToOciIndex(layout.path(), second, {"docker.io/library/app:2"}).ok());
+  std::stringstream old_content;
+  old_content << reader.rdbuf();
+  CHECK(old_content.str() == before);
+  struct stat new_stat {};
+  REQUIRE(stat((layout.path() + "/index.json").c_str(), &new_stat) == 0);
+  CHECK(new_stat.st_ino != old_stat.st_ino);
+  auto index = web::json::value::parse(kim::test::FileContent(layout.path() + "/index.json"));
+  CHECK(index.at("manifests").as_array().size() == 2);
+  for (const auto& entry : fs::directory_iterator(layout.path())) {
+    CHECK_FALSE(entry.path().filename().string().find(".kim-") != std::string::npos);
+  }
 }
