@@ -13,8 +13,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "kim/build_service.h"
 #include "kim/digest.h"
@@ -79,6 +82,20 @@ void CheckRefused(const std::vector<std::string>& args, const std::string& messa
 }
 
 std::string Busybox() { return PeerEnv("KIM_TEST_REGISTRY") + "/busybox:1"; }
+
+// How many processes on this machine have `text` in their command line (the build step's
+// container processes are the node's own, seen through /proc).
+int ProcessesWith(const std::string& text) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream file(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (cmdline.find(text) != std::string::npos && std::to_string(getpid()) != name) ++count;
+  }
+  return count;
+}
 
 }  // namespace
 
@@ -419,12 +436,22 @@ TEST_CASE("build: a build over 15 s keeps its session (health checks answered)",
 
 TEST_CASE("build: Ctrl-C cancels the build on the daemon and exits 130", "[build][buildkitd]") {
   TempDir ctx;
-  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nRUN echo started-sleeping && sleep 60\n");
+  // The step's shell carries a marker in its command line, to find it among the node's processes.
+  const std::string marker = absl::StrCat("kim-cancel-marker-", getpid(), "-", rand());
+  ctx.Write("Dockerfile", "FROM " + Busybox() + "\nRUN echo started-sleeping && sleep 60 && echo " +
+                              marker + "\n");
   std::vector<std::string> argv = KimBuild();
   for (const char* arg : {"--progress", "plain", "--no-cache"}) argv.emplace_back(arg);
   argv.push_back(ctx.path());
   kim::test::Daemon kim(argv);
   REQUIRE_FALSE(kim.WaitForLine("started-sleeping", 30).empty());
+  // (The step's header echoes its command too; wait for the process itself.)
+  int running = ProcessesWith(marker);
+  for (int i = 0; i < 100 && running == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    running = ProcessesWith(marker);
+  }
+  REQUIRE(running > 0);  // the step runs in buildkitd's container now
   const auto start = std::chrono::steady_clock::now();
   const int code = kim.Stop(SIGINT, 10);
   const double seconds =
@@ -433,6 +460,13 @@ TEST_CASE("build: Ctrl-C cancels the build on the daemon and exits 130", "[build
   CHECK(code == 130);
   CHECK(seconds < 5);
   CHECK(absl::StrContains(kim.err(), "cancel"));
+  // buildkitd really stopped the step: its processes are gone, not only the CLI.
+  int left = ProcessesWith(marker);
+  for (int i = 0; i < 100 && left > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    left = ProcessesWith(marker);
+  }
+  CHECK(left == 0);
 }
 
 TEST_CASE("build: clear errors for a missing Dockerfile, a failing step and bad flags",

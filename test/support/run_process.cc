@@ -112,9 +112,9 @@ Daemon::~Daemon() {
   if (err_fd_ >= 0) close(err_fd_);
 }
 
-std::string Daemon::WaitForLine(const std::string& text, int seconds) {
+std::string Daemon::WaitForLine(const std::string& text, int seconds, size_t from) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  size_t scanned = 0;
+  size_t scanned = from;
   while (std::chrono::steady_clock::now() < deadline) {
     size_t newline;
     while ((newline = err_.find('\n', scanned)) != std::string::npos) {

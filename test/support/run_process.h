@@ -38,8 +38,9 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Reads stderr until a line contains `text` or `seconds` pass; returns that line or "".
-  std::string WaitForLine(const std::string& text, int seconds = 10);
+  // Reads stderr until a line that starts at or after byte `from` of err() contains `text`, or
+  // `seconds` pass; returns that line or "".
+  std::string WaitForLine(const std::string& text, int seconds = 10, size_t from = 0);
   // Sends `signal`, waits up to `seconds` for the exit, and returns the exit code (-1 on
   // timeout; 128+N when killed by signal N).
   int Stop(int signal, int seconds = 10);
