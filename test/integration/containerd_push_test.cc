@@ -1,5 +1,6 @@
 // Push from containerd to the real registries: through ContainerdImageService in-process and
 // through the kim CLI (local mode and via kim-agent), with credentials from a Docker config.
+// (agent_transfer_test.cc pushes and pulls through the agent's library client too.)
 // peers: containerd registry
 #include <catch2/catch.hpp>
 
@@ -18,6 +19,7 @@
 #include "lib/images/registry_client.h"
 #include "test/support/peers.h"
 #include "test/support/run_process.h"
+#include "test/support/test_agent.h"
 
 using kim::test::PeerEnv;
 using kim::test::Run;
@@ -127,6 +129,12 @@ TEST_CASE("push: an image that is not there, and a registry that is not there", 
 }
 
 TEST_CASE("push and pull with Basic auth, credentials from a Docker config (CLI)", "[push][cli]") {
+  // Both ways the CLI reaches a node: its containerd socket (local mode), and kim-agent, to
+  // which the CLI sends the credentials it found.
+  const bool through_agent = GENERATE(false, true);
+  INFO((through_agent ? "through kim-agent" : "local mode"));
+  std::unique_ptr<kim::test::TestAgent> agent;
+  if (through_agent) agent = std::make_unique<kim::test::TestAgent>();
   const std::string socket = PeerEnv("KIM_TEST_CONTAINERD_SOCKET");
   const std::string plain = PeerEnv("KIM_TEST_REGISTRY");
   const std::string auth = PeerEnv("KIM_TEST_REGISTRY_AUTH");
@@ -134,8 +142,15 @@ TEST_CASE("push and pull with Basic auth, credentials from a Docker config (CLI)
                                            PeerEnv("KIM_TEST_REGISTRY_PASSWORD"));
   const std::string bad = DockerConfigDir(auth, PeerEnv("KIM_TEST_REGISTRY_USER"), "wrong");
   auto kim = [&](std::vector<std::string> words, const std::string& config) {
-    words.insert(words.begin(), {KIM_BINARY, "--containerd-socket", socket});
-    return Run(words, "", {{"DOCKER_CONFIG", config}, {"KIM_AGENT_ADDR", ""}});
+    if (agent) {
+      words.insert(words.begin(), {KIM_BINARY, "--agent-addr", agent->address, "--tlscacert",
+                                   agent->pki + "/ca.crt", "--tlscert", agent->pki + "/client.crt",
+                                   "--tlskey", agent->pki + "/client.key"});
+    } else {
+      words.insert(words.begin(), {KIM_BINARY, "--containerd-socket", socket});
+    }
+    return Run(words, "", {{"DOCKER_CONFIG", config}, {"KIM_AGENT_ADDR", ""},
+                           {"KIM_CONTAINERD_SOCKET", ""}});
   };
 
   REQUIRE(kim({"pull", plain + "/busybox:1"}, good).exit_code == 0);
@@ -165,4 +180,8 @@ TEST_CASE("push and pull with Basic auth, credentials from a Docker config (CLI)
   CHECK(Contains(pulled.out, "\n" + target + "\n"));
   kim({"rmi", target}, good);
   Run({"/bin/rm", "-rf", good, bad});
+  if (agent) {  // the calls really went through the agent
+    CHECK_FALSE(agent->daemon->WaitForLine("kim-agent: push " + target, 2).empty());
+    CHECK_FALSE(agent->daemon->WaitForLine("kim-agent: pull " + target, 2).empty());
+  }
 }
