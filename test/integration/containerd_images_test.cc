@@ -17,6 +17,7 @@
 #include <cpprest/json.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "containerd/services/content/v1/content.grpc.pb.h"
@@ -30,6 +31,7 @@
 #include "lib/images/containerd_blob_source.h"
 #include "lib/images/containerd_connection.h"
 #include "lib/images/containerd_image_service.h"
+#include "lib/images/containerd_records.h"
 #include "test/support/peers.h"
 
 using kim::test::PeerEnv;
@@ -721,4 +723,27 @@ TEST_CASE("containerd: ContainerdBlobSource reads manifests and layers", "[conta
   // A wrong expected size is caught.
   auto wrong = (*source)->ReadAll({.digest = seed.manifest_digest, .size = 3});
   CHECK(wrong.status().code() == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("containerd: rmi's delete leaves a name alone that now points at another image",
+          "[containerd]") {
+  auto connection = kim::ContainerdConnection::Open({.socket = Socket()});
+  REQUIRE(connection.ok());
+  auto service = Service();
+  const std::string registry = kim::test::PeerEnv("KIM_TEST_REGISTRY");
+  REQUIRE(service->Pull(registry + "/busybox:1", {}).ok());
+  const std::string name = absl::StrCat(registry, "/", Unique("retagged"), ":1");
+  REQUIRE(service->Tag(registry + "/busybox:1", {name}).ok());
+  auto record = kim::GetImageRecord(**connection, name);
+  REQUIRE(record.ok());
+  // The caller planned to delete `name` as the image of another target: it was retagged since.
+  auto deleted = kim::DeleteImageRecordIf(**connection, name, {"sha256:" + std::string(64, 'e')}, false);
+  CHECK(absl::IsFailedPrecondition(deleted.status()));
+  CHECK(absl::StrContains(deleted.status().message(), "was changed to another image meanwhile"));
+  CHECK(kim::GetImageRecord(**connection, name).ok());
+  // With the target it points at, it goes.
+  deleted = kim::DeleteImageRecordIf(**connection, name, {record->target().digest()}, false);
+  REQUIRE(deleted.ok());
+  CHECK(*deleted);
+  CHECK(absl::IsNotFound(kim::GetImageRecord(**connection, name).status()));
 }
