@@ -69,6 +69,12 @@ bool HasTemporaryFiles(const std::string& layout) {
   return false;
 }
 
+// An exporter's descriptor of a manifest whose digest is `digit` repeated, of `size` bytes.
+std::string ManifestDescriptor(char digit, int size) {
+  return R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+         std::string(64, digit) + R"(","size":)" + std::to_string(size) + "}";
+}
+
 }  // namespace
 
 TEST_CASE("OCI layout: Content.Write stores verified blobs", "[oci_layout]") {
@@ -105,10 +111,8 @@ TEST_CASE("OCI layout: Content.Write stores verified blobs", "[oci_layout]") {
 
 TEST_CASE("OCI layout: index.json names the image and keeps other names", "[oci_layout]") {
   kim::test::TempDir layout;
-  const std::string first = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
-                            std::string(64, 'a') + R"(","size":668})";
-  const std::string second = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
-                             std::string(64, 'b') + R"(","size":700})";
+  const std::string first = ManifestDescriptor('a', 668);
+  const std::string second = ManifestDescriptor('b', 700);
   REQUIRE(kim::build::AddToOciIndex(layout.path(), first, {"docker.io/library/app:1", "r/app:2"}).ok());
   REQUIRE(kim::build::AddToOciIndex(layout.path(), second, {"docker.io/library/app:1"}).ok());
   CHECK(kim::test::FileContent(layout.path() + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
@@ -126,10 +130,8 @@ TEST_CASE("OCI layout: index.json names the image and keeps other names", "[oci_
 
 TEST_CASE("OCI layout: index.json is replaced by rename, never rewritten in place", "[oci_layout]") {
   kim::test::TempDir layout;
-  const std::string first = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
-                            std::string(64, 'a') + R"(","size":668})";
-  const std::string second = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
-                             std::string(64, 'b') + R"(","size":700})";
+  const std::string first = ManifestDescriptor('a', 668);
+  const std::string second = ManifestDescriptor('b', 700);
   REQUIRE(kim::build::AddToOciIndex(layout.path(), first, {"docker.io/library/app:1"}).ok());
   const std::string before = kim::test::FileContent(layout.path() + "/index.json");
   // A reader that opened the index before the update keeps reading the whole old file.
