@@ -1,7 +1,8 @@
 // The builder DaemonSet: buildkitd with the node's containerd worker, and kim-agent. Each
 // container mounts only the node paths it needs (docs/security.md says why each one):
 //   agent:     the containerd socket, read-only (connecting needs no write access).
-//   buildkitd: the containerd socket; containerd's FIFO directory (task stdio); containerd's
+//   buildkitd: the containerd socket; containerd's FIFO directory (task stdio); its own run
+//              directory (its sockets: the OpenTelemetry one is bound into steps); containerd's
 //              root (snapshots it mounts) and its own state dir, both Bidirectional (the
 //              mounts it makes there must reach the node's containerd shims); the host cgroup
 //              tree read-only.
@@ -101,6 +102,7 @@ Json BuildkitdContainer(const BuilderSpec& spec) {
         Arr({Mount("host-cgroup", "/sys/fs/cgroup", true),
              Mount("containerd-socket", containerd_socket),
              Mount("containerd-fifo", kContainerdFifoDir),
+             Mount("buildkit-run", kBuildkitRunDir),
              Mount("buildkit-state", kBuildkitStateDir, false, "Bidirectional"),
              Mount("containerd-root", spec.containerd_volume, false, "Bidirectional"),
              Mount("certs", "/certs", true)})}});
@@ -137,6 +139,7 @@ Json PodVolumes(const BuilderSpec& spec) {
               HostVolume("host-cgroup", "/sys/fs/cgroup", "Directory"),
               HostVolume("containerd-socket", SocketPath(spec.containerd_socket), "Socket"),
               HostVolume("containerd-fifo", kContainerdFifoDir, "DirectoryOrCreate"),
+              HostVolume("buildkit-run", kBuildkitRunDir, "DirectoryOrCreate"),
               HostVolume("buildkit-state", kBuildkitStateDir, "DirectoryOrCreate"),
               HostVolume("containerd-root", spec.containerd_volume, "DirectoryOrCreate"),
               Obj({{"name", Str("certs")},

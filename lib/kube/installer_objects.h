@@ -16,6 +16,9 @@ namespace kim::kube {
 // node directory besides containerd's root that the pod shares with propagation.
 inline constexpr char kBuildkitStateDir[] = "/var/lib/buildkit";
 inline constexpr char kBuildkitTmpDir[] = "/var/lib/buildkit/tmp";
+// buildkitd's sockets: its own and the OpenTelemetry socket it binds into every step's
+// container (the node's shim resolves that path on the node).
+inline constexpr char kBuildkitRunDir[] = "/run/buildkit";
 // containerd's client library creates a task's stdio FIFOs here (its DefaultFIFODir, also on
 // k3s), and the node's containerd shim opens them: buildkitd needs it, shared with the node.
 inline constexpr char kContainerdFifoDir[] = "/run/containerd/fifo";

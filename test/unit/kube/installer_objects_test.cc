@@ -134,6 +134,7 @@ TEST_CASE("DaemonSet confinement: no hostPID, only the node paths each container
             {"host-cgroup", "/sys/fs/cgroup Directory"},
             {"containerd-socket", "/run/k3s/containerd/containerd.sock Socket"},
             {"containerd-fifo", "/run/containerd/fifo DirectoryOrCreate"},
+            {"buildkit-run", "/run/buildkit DirectoryOrCreate"},
             {"buildkit-state", "/var/lib/buildkit DirectoryOrCreate"},
             {"containerd-root", "/var/lib/rancher/k3s/agent/containerd DirectoryOrCreate"}});
   // The agent: the containerd socket (read-only: connecting needs no write) and its certificate.
@@ -148,6 +149,7 @@ TEST_CASE("DaemonSet confinement: no hostPID, only the node paths each container
         std::vector<std::string>{"host-cgroup /sys/fs/cgroup ro",
                                  "containerd-socket /run/k3s/containerd/containerd.sock",
                                  "containerd-fifo /run/containerd/fifo",
+                                 "buildkit-run /run/buildkit",
                                  "buildkit-state /var/lib/buildkit Bidirectional",
                                  "containerd-root /var/lib/rancher/k3s/agent/containerd Bidirectional",
                                  "certs /certs ro"});
