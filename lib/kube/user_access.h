@@ -29,7 +29,7 @@ enum class UserScope { kNamespace, kCluster };
 
 // `status` unchanged unless it is PermissionDenied; then its message gains what a cluster admin
 // runs to grant the user kim-user (a `kubectl create rolebinding` in `ns`, or a
-// `kubectl create clusterrolebinding` for kUserScope::kCluster), naming the user the API server
+// `kubectl create clusterrolebinding` for UserScope::kCluster), naming the user the API server
 // refused when the message says (`forbidden for user "U"`).
 absl::Status WithUserRoleHint(const absl::Status& status, const std::string& ns,
                               UserScope scope = UserScope::kNamespace);
