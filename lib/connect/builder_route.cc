@@ -6,6 +6,7 @@
 #include "lib/connect/route_cache.h"
 #include "lib/connect/tcp_probe.h"
 #include "lib/kube/port_forward.h"
+#include "lib/kube/user_access.h"
 
 namespace kim {
 namespace {
@@ -43,14 +44,14 @@ absl::StatusOr<BuilderRoute> Tunnel(const ConnectOptions& options,
                                     const std::shared_ptr<kube::Client>& client,
                                     const kube::BuilderEndpoint& builder, int port) {
   auto pod = kube::FindBuilderPod(*client, options.namespace_name, builder.node_name);
-  if (!pod.ok()) return pod.status();
+  if (!pod.ok()) return kube::WithUserRoleHint(pod.status(), options.namespace_name);
   LogDebug(0, absl::StrCat("route: tunnel to pod ", options.namespace_name, "/", *pod, " port ",
                            port, " through the API server"));
   auto forward = kube::PortForward::Start(
       client, kube::PortForwardOptions{.namespace_name = options.namespace_name,
                                        .pod = *pod,
                                        .port = port});
-  if (!forward.ok()) return forward.status();
+  if (!forward.ok()) return kube::WithUserRoleHint(forward.status(), options.namespace_name);
   std::shared_ptr<kube::PortForward> tunnel(std::move(*forward));
   return BuilderRoute{
       .address = tunnel->local_address(),

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "kim/log.h"
 #include "lib/kube/cluster_credentials.h"
+#include "lib/kube/user_access.h"
 
 namespace kim {
 
@@ -36,7 +37,7 @@ absl::StatusOr<ClusterBuilder> DiscoverBuilder(const ConnectOptions& options) {
   auto client = ConnectKube(options);
   if (!client.ok()) return client.status();
   auto endpoint = kube::DiscoverBuilder(**client, options.namespace_name);
-  if (!endpoint.ok()) return endpoint.status();
+  if (!endpoint.ok()) return kube::WithUserRoleHint(endpoint.status(), options.namespace_name);
   return ClusterBuilder{.client = *client,
                         .endpoint = *std::move(endpoint),
                         .credentials = ClusterCredentials(**client, options.namespace_name)};

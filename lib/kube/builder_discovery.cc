@@ -66,6 +66,11 @@ absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::strin
   endpoint.tls.ca = DecodedField(*secret, "ca.crt");
   if (endpoint.tls.ca.empty()) {  // written by an older install: the CA Secret's certificate
     auto ca = client.Get(kSecrets, ns, kCaSecret);
+    if (absl::IsPermissionDenied(ca.status())) {  // kim-user rightly cannot read the CA key
+      return absl::FailedPreconditionError(absl::StrCat(
+          "secret \"", kClientSecret, "\" in namespace \"", ns, "\" was written by an older kim "
+          "and lacks ca.crt; ask a cluster admin to run \"kim system install\", which adds it"));
+    }
     if (!ca.ok()) return ca.status();
     endpoint.tls.ca = DecodedField(*ca, "tls.crt");
   }

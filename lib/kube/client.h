@@ -42,6 +42,13 @@ inline constexpr Resource kPods{"", "v1", "pods", "Pod", true};
 inline constexpr Resource kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
 inline constexpr Resource kDaemonSets{"apps", "v1", "daemonsets", "DaemonSet", true};
 inline constexpr Resource kEvents{"", "v1", "events", "Event", true};
+inline constexpr Resource kRoles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
+inline constexpr Resource kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles",
+                                        "ClusterRole", false};
+inline constexpr Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings",
+                                        "RoleBinding", true};
+inline constexpr Resource kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
+                                               "clusterrolebindings", "ClusterRoleBinding", false};
 
 // "apiVersion" of a resource's objects: "v1" or "apps/v1".
 std::string ApiVersion(const Resource& resource);

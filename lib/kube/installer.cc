@@ -17,6 +17,7 @@
 #include "lib/kube/installer_pki.h"
 #include "lib/kube/pki.h"
 #include "lib/kube/uninstall.h"
+#include "lib/kube/user_access.h"
 
 namespace kim::kube {
 namespace {
@@ -264,6 +265,10 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
   Say(options.progress, absl::StrCat("Asserting namespace `", ns_, "`"));
   if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
   if (auto s = Ensure(kServiceAccounts, ServiceAccountObject(spec)); !s.ok()) return s.status();
+  Say(options.progress, absl::StrCat("Asserting RBAC for users: Role and ClusterRole `", kUserRoleName,
+                                     "` (bind users to them: docs/security.md)"));
+  if (auto s = Ensure(kRoles, UserRoleObject(ns_)); !s.ok()) return s.status();
+  if (auto s = Ensure(kClusterRoles, UserClusterRoleObject()); !s.ok()) return s.status();
   Say(options.progress, "Asserting TLS secrets");
   auto checksum = EnsureBuilderPki(
       *client_, ns_,
@@ -306,7 +311,7 @@ absl::StatusOr<BuilderInfo> KubeInstaller::Info() {
     return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns_,
                                             "\": run \"kim system install\""));
   }
-  if (!ds.ok()) return ds.status();
+  if (!ds.ok()) return WithUserRoleHint(ds.status(), ns_);
   BuilderInfo info;
   info.namespace_name = ns_;
   info.buildkit_image = ImageOf(*ds, "buildkitd");
@@ -314,13 +319,13 @@ absl::StatusOr<BuilderInfo> KubeInstaller::Info() {
   info.buildkit_version = TagOf(info.buildkit_image);
   info.agent_version = TagOf(info.agent_image);
   auto nodes = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
-  if (!nodes.ok()) return nodes.status();
+  if (!nodes.ok()) return WithUserRoleHint(nodes.status(), ns_, UserScope::kCluster);
   for (const Json& item : nodes->at("items").as_array()) {
     info.nodes.push_back(JsonString(item, {"metadata", "name"}));
   }
   // Readiness as the pods tell it (the DaemonSet's status is only as fresh as its controller).
   auto pods = client_->List(kPods, ns_, {.label_selector = kBuilderPodSelector});
-  if (!pods.ok()) return pods.status();
+  if (!pods.ok()) return WithUserRoleHint(pods.status(), ns_);
   info.desired = static_cast<int>(info.nodes.size());
   info.ready = ReadyBuilderNodes(*pods, *ds, info.nodes);
   auto endpoint = DiscoverBuilder(*client_, ns_);

@@ -11,6 +11,18 @@
 
 namespace kim::kube {
 
+// Where buildkitd keeps its state, and its TMPDIR inside it: the temporary mounts it hands to
+// step containers (secrets, SSH sockets) must propagate to the node, and this is the one
+// node directory besides containerd's root that the pod shares with propagation.
+inline constexpr char kBuildkitStateDir[] = "/var/lib/buildkit";
+inline constexpr char kBuildkitTmpDir[] = "/var/lib/buildkit/tmp";
+// buildkitd's sockets: its own and the OpenTelemetry socket it binds into every step's
+// container (the node's shim resolves that path on the node).
+inline constexpr char kBuildkitRunDir[] = "/run/buildkit";
+// containerd's client library creates a task's stdio FIFOs here (its DefaultFIFODir, also on
+// k3s), and the node's containerd shim opens them: buildkitd needs it, shared with the node.
+inline constexpr char kContainerdFifoDir[] = "/run/containerd/fifo";
+
 // Names and labels shared by the installer, discovery and the tests.
 inline constexpr char kBuilderName[] = "builder";  // Service, Endpoints, DaemonSet, SA
 inline constexpr char kCaSecret[] = "kim-tls-ca";          // CA cert + key; never mounted
@@ -30,7 +42,7 @@ inline constexpr char kDefaultAgentRepository[] = "docker.io/rancher/kim-agent";
 struct RuntimePaths {
   std::string flavour;  // "k3s" or "containerd"
   std::string socket;   // /run/k3s/containerd/containerd.sock
-  std::string volume;   // /var/lib/rancher
+  std::string volume;   // containerd's root: /var/lib/rancher/k3s/agent/containerd
 };
 
 // From a node's status.nodeInfo.containerRuntimeVersion ("containerd://1.7.21-k3s1"): k3s paths
@@ -55,20 +67,27 @@ struct BuilderSpec {
   std::string tls_checksum;    // of the server Secret: a renewal rolls the pods
 };
 
+// The labels every object kim creates carries.
+Json ManagedLabels();
+
 Json NamespaceObject(const std::string& name);
+// metadata {name, namespace (when not empty), labels}.
+Json ObjectMetadata(const std::string& name, const std::string& ns, Json labels = ManagedLabels());
+// The labels that select the builder's pods.
+Json BuilderSelectorLabels();
 Json ServiceAccountObject(const BuilderSpec& spec);
 // Headless and selector-less: kim writes its Endpoints itself (the builder runs with
 // hostNetwork, so the endpoint is the node's address and needs no controller).
 Json ServiceObject(const BuilderSpec& spec);
 Json EndpointsObject(const BuilderSpec& spec);
+// The builder DaemonSet (lib/kube/builder_pod.cc): buildkitd and kim-agent, hostNetwork but not
+// hostPID; each container mounts only the node paths it needs (docs/security.md lists them).
 Json DaemonSetObject(const BuilderSpec& spec);
 // A kubernetes.io/tls Secret (tls.crt, tls.key and, when ca_pem is set, ca.crt).
 Json TlsSecretObject(const std::string& name, const std::string& namespace_name,
                      const std::string& cert_pem, const std::string& key_pem,
                      const std::string& ca_pem);
 
-// The labels every object kim creates carries.
-Json ManagedLabels();
 
 // A stable hash (hex sha256) of a JSON value's serialization.
 std::string HashJson(const Json& value);

@@ -8,6 +8,7 @@
 #include "lib/kube/deletion.h"
 #include "lib/kube/installer_objects.h"
 #include "lib/kube/object_helpers.h"
+#include "lib/kube/user_access.h"
 
 namespace kim::kube {
 namespace {
@@ -28,6 +29,12 @@ absl::Status UninstallBuilder(Client& client, const std::string& ns,
                               const UninstallOptions& options) {
   const absl::Time deadline = absl::Now() + options.timeout;
   if (absl::Status s = RemoveBuilderRoles(client, options.progress); !s.ok()) return s;
+  // The ClusterRole kim-user is cluster-wide: removed even when the namespace is already gone.
+  // Bindings to it are the admin's: they stay (docs/security.md).
+  Say(options.progress, absl::StrCat("Deleting the ClusterRole `", kUserRoleName, "`"));
+  if (absl::Status s = IgnoreNotFound(client.Delete(kClusterRoles, "", kUserRoleName)); !s.ok()) {
+    return s;
+  }
   auto namespace_object = client.Get(kNamespaces, "", ns);
   if (absl::IsNotFound(namespace_object.status())) {
     Say(options.progress, absl::StrCat("Namespace `", ns, "` does not exist"));
@@ -37,7 +44,7 @@ absl::Status UninstallBuilder(Client& client, const std::string& ns,
 
   std::vector<std::pair<const Resource*, std::string>> objects = {
       {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
-      {&kServiceAccounts, kBuilderName}};
+      {&kServiceAccounts, kBuilderName}, {&kRoles, kUserRoleName}};
   auto secrets = client.List(kSecrets, ns, {.label_selector = absl::StrCat(kManagedByLabel, "=kim")});
   if (!secrets.ok()) return secrets.status();
   for (const Json& secret : secrets->at("items").as_array()) {

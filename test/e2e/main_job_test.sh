@@ -1,7 +1,8 @@
 #!/bin/bash
 # kim's main job on a real cluster, with nothing but KUBECONFIG: `kim system install` puts the
 # builder on the node and waits for its pod; `kim build -t hello:1` of a context with a RUN step
-# makes an image that a Pod runs at once (imagePullPolicy: Never); `kim images` lists it; tag and
+# (and one reading a build secret) makes an image that a Pod runs at once (imagePullPolicy: Never);
+# the builder pod shares no host PID namespace and mounts neither /run nor /tmp; `kim images` lists it; tag and
 # push to the lab registry, and a Pod pulls it from there; `kim rmi`; the kubelet restarts a
 # killed buildkitd and the next build works; `kim system info` shows the running pod's truth;
 # `kim system uninstall` leaves no object, node label or builder container behind.
@@ -17,6 +18,13 @@ check "the builder pod runs on the node" \
 check "the node carries the builder role" \
   sh -c "'$KUBECTL' get node $node --show-labels | grep -q node-role.kubernetes.io/builder=true"
 
+confined() {
+  local spec
+  spec=$(kubectl -n kube-image get daemonset builder -o jsonpath='{.spec.template.spec.hostPID} {range .spec.template.spec.volumes[*]}{.hostPath.path} {end}') || return 1
+  echo "hostPID and host paths: $spec"
+  case " $spec " in *" true "*|*" /run "*|*" /tmp "*) echo "not confined"; return 1 ;; esac
+}
+check "the builder pod shares no host PID namespace and mounts neither /run nor /tmp" confined
 check "kim system info" "$KIM" system info
 output_has "info shows the pod ready" 'Ready: +1/1'
 output_has "info shows the version the running buildkitd reports" "buildkitd: +running buildkitd v0\.[0-9]+\.[0-9]+.*healthy"
@@ -28,14 +36,21 @@ cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $KIM_LAB_REGISTRY/busybox:1
 COPY message /message
 RUN echo "hello from a kim build, seed \$(cat /etc/seed-version)" > /greeting && cat /message >> /greeting
+RUN --mount=type=secret,id=word echo "secret word: \$(cat /run/secrets/word)" >> /greeting
 CMD ["cat", "/greeting"]
 DOCKERFILE
 echo "and its context file" >"$ctx/message"
-check "kim build -t hello:1 (a RUN step) through the discovered builder" "$KIM" build --progress plain -t hello:1 "$ctx"
+echo "swordfish" >"$WORK/word"
+# The secret's tmpfs is made by buildkitd under its TMPDIR (beneath /var/lib/buildkit, not the
+# node's /tmp) and reaches the step's container only through that mount's Bidirectional
+# propagation: this RUN step proves the confined pod still works.
+check "kim build -t hello:1 (RUN steps, one with a secret mount) through the discovered builder" \
+  "$KIM" build --progress plain --secret id=word,src="$WORK/word" -t hello:1 "$ctx"
 check "a Pod runs hello:1 with imagePullPolicy Never" run_pod e2e-hello hello:1 Never
 check "its log has the line the RUN step wrote" kubectl logs e2e-hello
 output_has "the greeting" '^hello from a kim build, seed seed-image-1$'
 output_has "and the context file" '^and its context file$'
+output_has "and the build secret, read by a RUN step" '^secret word: swordfish$'
 check "kim images lists hello:1" "$KIM" images hello
 output_has "with its tag" 'hello +1 '
 

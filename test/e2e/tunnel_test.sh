@@ -7,7 +7,9 @@
 # $XDG_CACHE_HOME/kim/routes.json), and the built image runs in a Pod; --tunnel never fails fast
 # naming the unroutable address. On the host, auto goes direct. A user with every discovery read
 # but not pods/portforward is refused naming that rule, and works once it is granted. A builder
-# pod deleted and recreated by its DaemonSet is found again by the next command.
+# pod deleted and recreated by its DaemonSet is found again by the next command. A ServiceAccount
+# bound only to the kim-user roles (as docs/security.md tells an admin) lists, builds and reads
+# info through the tunnel, and cannot read the CA key Secret.
 . "$(dirname "$0")/lib.sh"
 unset KIM_AGENT_ADDR KIM_BUILDKIT_ADDR KIM_CONTAINERD_SOCKET KIM_TUNNEL
 NETNS_FORWARD=$(cd "$(dirname "$0")/../../scripts/lab.d" && pwd)/netns-forward
@@ -120,7 +122,7 @@ pf_agent() {
 check "kubectl port-forward from the client netns reaches the agent's TLS server (pod ${pod:-?})" pf_agent
 
 # ---------------------------------------------------------------- kim from the client netns
-mkdir -p "$WORK/cache" "$WORK/host-cache" "$WORK/ro-cache" "$WORK/env-cache"
+mkdir -p "$WORK/cache" "$WORK/host-cache" "$WORK/ro-cache" "$WORK/env-cache" "$WORK/ku-cache"
 client_kim() { in_client env XDG_CACHE_HOME="$WORK/cache" "$KIM" "$@"; }
 routes=$WORK/cache/kim/routes.json
 
@@ -252,6 +254,54 @@ check "now kubectl port-forward as kim-readonly works" pf_agent "$RO_KUBECONFIG"
 check "now kim-readonly's kim images --tunnel always works from the client netns" ro_kim images --tunnel always
 check "and its kim build --tunnel always" ro_kim build --progress plain --tunnel always -t e2e/tunnel:ro "$ctx"
 
+# ---------------------------------------------------------------- RBAC: the kim-user roles
+# A ServiceAccount bound only to the Role and ClusterRole kim-user that install created, with
+# the commands docs/security.md gives an admin: it reaches the builder through the tunnel, and
+# cannot read the CA key.
+KU_KUBECONFIG=$WORK/kim-user.kubeconfig
+ku_setup() {
+  printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: kim-user-e2e, namespace: %s}\n' "$NS" |
+    kubectl apply -f - >/dev/null || { echo "creating the kim-user-e2e ServiceAccount failed"; return 1; }
+  kubectl -n "$NS" create rolebinding kim-user-e2e --role=kim-user --serviceaccount="$NS:kim-user-e2e" \
+    || { echo "kubectl create rolebinding failed"; return 1; }
+  kubectl create clusterrolebinding kim-user-e2e --clusterrole=kim-user --serviceaccount="$NS:kim-user-e2e" \
+    || { echo "kubectl create clusterrolebinding failed"; return 1; }
+  local token
+  token=$(kubectl -n "$NS" create token kim-user-e2e --duration 1h) || { echo "kubectl create token failed"; return 1; }
+  [ -s "$WORK/ca.crt" ] || { echo "no API server CA in $WORK/ca.crt (ro_setup writes it)"; return 1; }
+  "$KUBECTL" config --kubeconfig="$KU_KUBECONFIG" set-cluster lab --server="$api_server" \
+    --certificate-authority="$WORK/ca.crt" --embed-certs=true >/dev/null || return 1
+  "$KUBECTL" config --kubeconfig="$KU_KUBECONFIG" set-credentials kim-user-e2e --token="$token" >/dev/null || return 1
+  "$KUBECTL" config --kubeconfig="$KU_KUBECONFIG" set-context kim-user-e2e --cluster=lab --user=kim-user-e2e \
+    --namespace=default >/dev/null || return 1
+  "$KUBECTL" config --kubeconfig="$KU_KUBECONFIG" use-context kim-user-e2e >/dev/null || return 1
+}
+on_exit "'$KUBECTL' delete clusterrolebinding/kim-user-e2e --ignore-not-found; '$KUBECTL' -n $NS delete rolebinding/kim-user-e2e serviceaccount/kim-user-e2e --ignore-not-found"
+check "a ServiceAccount bound only to kim-user (kubectl create rolebinding/clusterrolebinding), and its kubeconfig" ku_setup
+ku_can_i() { "$KUBECTL" --kubeconfig="$KU_KUBECONFIG" --request-timeout=20s -n "$NS" auth can-i "$@" 2>/dev/null || true; }
+ku_ready() {
+  for _ in $(seq 50); do
+    [ "$(ku_can_i create pods --subresource=portforward)" = yes ] && return 0
+    sleep 0.2
+  done
+  echo "kim-user-e2e cannot create pods/portforward 10 s after its RoleBinding"; return 1
+}
+check "the authorizer knows the binding" ku_ready
+[ "$(ku_can_i get secrets/kim-tls-client)" = yes ] && ok "kim-user can get secret kim-tls-client" || bad "kim-user cannot get secret kim-tls-client"
+for s in kim-tls-ca kim-tls-server; do
+  [ "$(ku_can_i get "secrets/$s")" = no ] && ok "kim-user cannot get secret $s" || bad "kim-user can get secret $s"
+done
+[ "$(ku_can_i list secrets)" = no ] && ok "kim-user cannot list secrets" || bad "kim-user can list secrets"
+check_fails "kubectl get secret kim-tls-ca as kim-user is forbidden" 'forbidden' \
+  "$KUBECTL" --kubeconfig="$KU_KUBECONFIG" -n "$NS" get secret kim-tls-ca
+ku_kim() { in_client env KUBECONFIG="$KU_KUBECONFIG" XDG_CACHE_HOME="$WORK/ku-cache" "$KIM" "$@"; }
+check "kim-user's kim images --tunnel always from the client netns" ku_kim images --tunnel always
+output_has "lists the images" 'e2e/tunnel +auto '
+check "kim-user's kim build --tunnel always from the client netns" ku_kim build --progress plain --tunnel always -t e2e/tunnel:kim-user "$ctx"
+check "kim-user's kim system info on the host" env KUBECONFIG="$KU_KUBECONFIG" XDG_CACHE_HOME="$WORK/ku-cache" "$KIM" system info
+output_has "shows the builder node" "Builder node: +${KIM_LAB_NODES%% *}"
+output_has "and the running buildkitd" 'buildkitd: +running buildkitd'
+
 # ---------------------------------------------------------------- the builder pod is recreated
 old=$pod
 check "delete the builder pod ${old:-?}" kubectl -n "$NS" delete pod "$old" --wait=false
@@ -272,5 +322,5 @@ check "kim images --tunnel always from the client netns finds the new pod" clien
 check "and so does --tunnel auto" client_kim --debug images --tunnel auto
 output_has "through the tunnel" 'route: tunnel'
 check "and kim build --tunnel always" client_kim build --progress plain --tunnel always -t e2e/tunnel:2 "$ctx"
-check "kim rmi the test images" client_kim rmi --tunnel always e2e/tunnel:auto e2e/tunnel:ro e2e/tunnel:2 "$image"
+check "kim rmi the test images" client_kim rmi --tunnel always e2e/tunnel:auto e2e/tunnel:ro e2e/tunnel:kim-user e2e/tunnel:2 "$image"
 finish

@@ -144,7 +144,7 @@ void CheckDaemonSet(const Json& ds, const std::string& ns) {
   CHECK(JsonString(pod, {"serviceAccountName"}) == "builder");
   CHECK(pod.at("automountServiceAccountToken").as_bool() == false);
   CHECK(pod.at("hostNetwork").as_bool());
-  CHECK(pod.at("hostPID").as_bool());
+  CHECK_FALSE(pod.has_field("hostPID"));  // the pod does not share the node's PID namespace
   CHECK_FALSE(pod.has_field("hostIPC"));
   CHECK(JsonString(pod, {"dnsPolicy"}) == "ClusterFirstWithHostNet");
   CHECK(pod.at("nodeSelector").size() == 1);
@@ -184,13 +184,15 @@ void CheckDaemonSet(const Json& ds, const std::string& ns) {
   for (const Json& m : buildkitd.at("volumeMounts").as_array()) {
     mounts[JsonString(m, {"name"})] = JsonString(m, {"mountPath"});
   }
-  CHECK(mounts == std::map<std::string, std::string>{{"certs", "/certs"},
-                                                     {"host-cgroup", "/sys/fs/cgroup"},
-                                                     {"host-containerd", "/var/lib/rancher"},
-                                                     {"host-run", "/run"},
-                                                     {"host-tmp", "/tmp"},
-                                                     {"host-var-lib-buildkit", "/var/lib/buildkit"}});
-  CHECK(JsonString(Named(buildkitd.at("volumeMounts"), "host-containerd"), {"mountPropagation"}) ==
+  CHECK(mounts == std::map<std::string, std::string>{
+                       {"certs", "/certs"},
+                       {"host-cgroup", "/sys/fs/cgroup"},
+                       {"containerd-socket", "/run/k3s/containerd/containerd.sock"},
+                       {"containerd-fifo", "/run/containerd/fifo"},
+                       {"buildkit-run", "/run/buildkit"},
+                       {"containerd-root", "/var/lib/rancher/k3s/agent/containerd"},
+                       {"buildkit-state", "/var/lib/buildkit"}});
+  CHECK(JsonString(Named(buildkitd.at("volumeMounts"), "containerd-root"), {"mountPropagation"}) ==
         "Bidirectional");
 
   const Json& agent = Named(pod.at("containers"), "agent");
@@ -213,12 +215,24 @@ void CheckDaemonSet(const Json& ds, const std::string& ns) {
                                            ? "secret:" + JsonString(v, {"secret", "secretName"})
                                            : JsonString(v, {"hostPath", "path"});
   }
-  CHECK(volumes == std::map<std::string, std::string>{{"certs", "secret:kim-tls-server"},
-                                                      {"host-cgroup", "/sys/fs/cgroup"},
-                                                      {"host-containerd", "/var/lib/rancher"},
-                                                      {"host-run", "/run"},
-                                                      {"host-tmp", "/tmp"},
-                                                      {"host-var-lib-buildkit", "/var/lib/buildkit"}});
+  CHECK(volumes == std::map<std::string, std::string>{
+                        {"certs", "secret:kim-tls-server"},
+                        {"host-proc", "/proc"},
+                        {"host-cgroup", "/sys/fs/cgroup"},
+                        {"containerd-socket", "/run/k3s/containerd/containerd.sock"},
+                        {"containerd-fifo", "/run/containerd/fifo"},
+                        {"buildkit-run", "/run/buildkit"},
+                       {"buildkit-run", "/run/buildkit"},
+                        {"containerd-root", "/var/lib/rancher/k3s/agent/containerd"},
+                        {"buildkit-state", "/var/lib/buildkit"}});
+  CHECK(JsonString(Named(pod.at("volumes"), "containerd-socket"), {"hostPath", "type"}) == "Socket");
+  std::map<std::string, std::string> agent_mounts;
+  for (const Json& m : agent.at("volumeMounts").as_array()) {
+    agent_mounts[JsonString(m, {"name"})] = JsonString(m, {"mountPath"});
+  }
+  CHECK(agent_mounts == std::map<std::string, std::string>{
+                            {"certs", "/certs"},
+                            {"containerd-socket", "/run/k3s/containerd/containerd.sock"}});
 }
 
 TEST_CASE("install, reinstall, renew, force, info and uninstall against the API server",

@@ -234,7 +234,7 @@ std::unique_ptr<Command> NewSystemCommand() {
       {.name = "containerd-socket", .type = FlagType::kString,
        .usage = "Containerd socket address (default on k3s \"/run/k3s/containerd/containerd.sock\")"},
       {.name = "containerd-volume", .type = FlagType::kString,
-       .usage = "Containerd storage volume (default on k3s \"/var/lib/rancher\")"},
+       .usage = "containerd's root directory on the node (default on k3s \"/var/lib/rancher/k3s/agent/containerd\")"},
       {.name = "endpoint-addr", .type = FlagType::kString,
        .usage = "Override the endpoint address clients dial (e.g. 127.0.0.1 when the node IP is "
                 "not routable)"},

@@ -2,6 +2,8 @@
 // the original's defects), registry keys.
 #include "lib/kube/installer_objects.h"
 
+#include <map>
+
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
@@ -15,7 +17,7 @@ BuilderSpec Spec() {
   spec.agent_image = "docker.io/rancher/kim-agent:v1";
   spec.buildkit_image = "docker.io/moby/buildkit:v0.17.3";
   spec.containerd_socket = "/run/k3s/containerd/containerd.sock";
-  spec.containerd_volume = "/var/lib/rancher";
+  spec.containerd_volume = "/var/lib/rancher/k3s/agent/containerd";
   spec.node_name = "node1";
   spec.node_address = "10.0.0.5";
   spec.tls_checksum = "abc";
@@ -40,7 +42,7 @@ TEST_CASE("runtime detection from containerRuntimeVersion", "[kube][installer]")
   auto k3s = DetectRuntime("n", "containerd://1.7.21-k3s1");
   REQUIRE(k3s.ok());
   CHECK(k3s->socket == "/run/k3s/containerd/containerd.sock");
-  CHECK(k3s->volume == "/var/lib/rancher");
+  CHECK(k3s->volume == "/var/lib/rancher/k3s/agent/containerd");
   auto stock = DetectRuntime("n", "containerd://1.7.12");
   REQUIRE(stock.ok());
   CHECK(stock->socket == "/run/containerd/containerd.sock");
@@ -96,6 +98,91 @@ TEST_CASE("DaemonSet: own service account, tolerations, requests, probes, k8s.io
   }
   CHECK(secret_volumes == 1);
   CHECK(JsonString(ds, {"spec", "template", "metadata", "annotations", kTlsChecksumAnnotation}) == "abc");
+}
+
+// A container's mounts as "name path [ro] [propagation]", and the pod's host paths by volume.
+std::vector<std::string> Mounts(const Json& container) {
+  std::vector<std::string> out;
+  for (const Json& m : container.at("volumeMounts").as_array()) {
+    std::string line = JsonString(m, {"name"}) + " " + JsonString(m, {"mountPath"});
+    if (m.has_field("readOnly") && m.at("readOnly").as_bool()) line += " ro";
+    if (m.has_field("mountPropagation")) line += " " + JsonString(m, {"mountPropagation"});
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> HostPaths(const Json& pod) {
+  std::map<std::string, std::string> out;
+  for (const Json& volume : pod.at("volumes").as_array()) {
+    if (volume.has_field("hostPath")) {
+      out[JsonString(volume, {"name"})] = JsonString(volume, {"hostPath", "path"}) + " " +
+                                          JsonString(volume, {"hostPath", "type"});
+    }
+  }
+  return out;
+}
+
+TEST_CASE("DaemonSet confinement: no hostPID, only the node paths each container needs (k3s)",
+          "[kube][installer]") {
+  const Json ds = DaemonSetObject(Spec());
+  const Json& pod = ds.at("spec").at("template").at("spec");
+  CHECK_FALSE(pod.has_field("hostPID"));
+  CHECK_FALSE(pod.has_field("hostIPC"));
+  CHECK(HostPaths(pod) == std::map<std::string, std::string>{
+            {"host-proc", "/proc Directory"},
+            {"host-cgroup", "/sys/fs/cgroup Directory"},
+            {"containerd-socket", "/run/k3s/containerd/containerd.sock Socket"},
+            {"containerd-fifo", "/run/containerd/fifo DirectoryOrCreate"},
+            {"buildkit-run", "/run/buildkit DirectoryOrCreate"},
+            {"buildkit-state", "/var/lib/buildkit DirectoryOrCreate"},
+            {"containerd-root", "/var/lib/rancher/k3s/agent/containerd DirectoryOrCreate"}});
+  // The agent: the containerd socket (read-only: connecting needs no write) and its certificate.
+  CHECK(Mounts(Container(ds, "agent")) ==
+        std::vector<std::string>{"containerd-socket /run/k3s/containerd/containerd.sock ro",
+                                 "certs /certs ro"});
+  CHECK_FALSE(Container(ds, "agent").has_field("securityContext"));
+  // buildkitd: no /run, no /tmp, no /var/lib/rancher as a whole; Bidirectional only on its
+  // state dir and containerd's root; its TMPDIR beneath the state dir.
+  const Json& buildkitd = Container(ds, "buildkitd");
+  CHECK(Mounts(buildkitd) ==
+        std::vector<std::string>{"host-cgroup /sys/fs/cgroup ro",
+                                 "containerd-socket /run/k3s/containerd/containerd.sock",
+                                 "containerd-fifo /run/containerd/fifo",
+                                 "buildkit-run /run/buildkit",
+                                 "buildkit-state /var/lib/buildkit Bidirectional",
+                                 "containerd-root /var/lib/rancher/k3s/agent/containerd Bidirectional",
+                                 "certs /certs ro"});
+  REQUIRE(buildkitd.at("env").size() == 1);
+  CHECK(JsonString(buildkitd.at("env").at(0), {"name"}) == "TMPDIR");
+  CHECK(JsonString(buildkitd.at("env").at(0), {"value"}) == "/var/lib/buildkit/tmp");
+  // The init container alone reaches the node's mount namespace, through the node's /proc.
+  const Json& init = pod.at("initContainers").at(0);
+  CHECK(Mounts(init) == std::vector<std::string>{"host-proc /host/proc ro",
+                                                 "buildkit-state /var/lib/buildkit"});
+  const std::string script = Strings(init.at("command")).back();
+  CHECK(script.find("nsenter --mount=/host/proc/1/ns/mnt --") != std::string::npos);
+  CHECK(script.find("-t 1") == std::string::npos);
+  CHECK(script.find("mkdir -p -m 0700 /var/lib/buildkit/tmp") != std::string::npos);
+  CHECK(JsonString(init.at("env").at(0), {"value"}) ==
+        "/var/lib/buildkit /var/lib/rancher/k3s/agent/containerd");
+}
+
+TEST_CASE("DaemonSet confinement on a stock containerd node", "[kube][installer]") {
+  BuilderSpec spec = Spec();
+  spec.containerd_socket = "unix:///run/containerd/containerd.sock";
+  spec.containerd_volume = "/var/lib/containerd";
+  const Json ds = DaemonSetObject(spec);
+  const Json& pod = ds.at("spec").at("template").at("spec");
+  CHECK(HostPaths(pod).at("containerd-socket") == "/run/containerd/containerd.sock Socket");
+  CHECK(HostPaths(pod).at("containerd-root") == "/var/lib/containerd DirectoryOrCreate");
+  for (const auto& [name, path] : HostPaths(pod)) {
+    INFO(name << ": " << path);
+    CHECK_FALSE(absl::StartsWith(path, "/run "));
+    CHECK_FALSE(absl::StartsWith(path, "/tmp "));
+    CHECK_FALSE(absl::StartsWith(path, "/ "));
+  }
+  CHECK(Mounts(Container(ds, "agent")).at(0) == "containerd-socket /run/containerd/containerd.sock ro");
 }
 
 TEST_CASE("DaemonSet hash changes with what matters", "[kube][installer]") {
