@@ -63,6 +63,11 @@ struct BuildOptions {
   std::map<std::string, std::string> build_contexts;
   // SLSA provenance attestation: "" or "false" = none, "true" = mode=min, or "mode=min|max".
   std::string provenance;
+  // Layer compression of image outputs: "uncompressed", "gzip", "zstd" or "estargz"; empty =
+  // kim's default: uncompressed for an image that stays in the node's containerd (no time spent
+  // compressing what never leaves it; `kim push` gzips on the way), gzip when pushed.
+  std::string compression;
+  int compression_level = -1;               // the compressor's level; -1 = its default
   std::vector<std::string> add_hosts;       // host:ip
   std::vector<BuildSecret> secrets;
   std::vector<BuildSsh> ssh;

@@ -75,6 +75,10 @@ struct PushOptions {
   // When set and cancelled, the push stops between chunks and Push returns Cancelled; the
   // registry gets no manifest.
   Cancellation* cancellation = nullptr;
+  // Layers stored uncompressed (kim build's default) are gzipped for the registry, as Docker
+  // pushes them; false sends every layer as stored.
+  bool gzip_uncompressed_layers = true;
+  int compression_level = -1;  // gzip's level (0-9); -1 = zlib's default (6)
 };
 
 // The archive formats of ImageService::Save.

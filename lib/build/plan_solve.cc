@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <cstdio>
 
 #include "absl/strings/match.h"
@@ -152,6 +154,30 @@ absl::Status PlanProvenance(const BuildOptions& options, SolvePlan* plan) {
   return absl::OkStatus();
 }
 
+// Layer compression of an image output: the user's (--compression, or compression= in -o),
+// else uncompressed for an image that stays on the node and BuildKit's gzip for a pushed one.
+absl::Status PlanCompression(const BuildOptions& options, bool push,
+                             std::map<std::string, std::string>* attrs) {
+  static const std::set<std::string> kKnown = {"uncompressed", "gzip", "zstd", "estargz"};
+  std::string compression = options.compression;
+  if (auto it = attrs->find("compression"); it != attrs->end()) compression = it->second;
+  if (!compression.empty() && !kKnown.contains(compression)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid compression \"", compression, "\": use uncompressed, gzip, zstd or estargz"));
+  }
+  if (compression.empty()) {
+    if (push) return absl::OkStatus();  // BuildKit's default, what registries expect: gzip
+    compression = "uncompressed";
+  }
+  (*attrs)["compression"] = compression;
+  // Layers BuildKit already has (the base image's) are converted too, so the image is uniform.
+  if (!attrs->contains("force-compression")) (*attrs)["force-compression"] = "true";
+  if (options.compression_level >= 0 && !attrs->contains("compression-level")) {
+    (*attrs)["compression-level"] = absl::StrCat(options.compression_level);
+  }
+  return absl::OkStatus();
+}
+
 // An image (or registry) output: its names (the tags when it is the first), pushed when asked.
 absl::Status PlanImageOutput(const BuildOptions& options, bool first_image, PlannedExport* planned) {
   auto& out_attrs = planned->attrs;
@@ -180,7 +206,7 @@ absl::Status PlanImageOutput(const BuildOptions& options, bool first_image, Plan
     if (names.empty()) return absl::InvalidArgumentError("pushing an image needs a name (-t)");
     out_attrs["push"] = "true";
   }
-  return absl::OkStatus();
+  return PlanCompression(options, push, &out_attrs);
 }
 
 // Which outputs already took stdout and the OCI layout (one each).
@@ -252,6 +278,9 @@ absl::Status PlanOutputs(const BuildOptions& options, SolvePlan* plan) {
       image.attrs["name"] = absl::StrJoin(options.tags, ",");
       image.attrs["name-canonical"] = "";
       if (options.push) image.attrs["push"] = "true";
+    }
+    if (absl::Status status = PlanCompression(options, options.push, &image.attrs); !status.ok()) {
+      return status;
     }
     plan->exports.push_back(std::move(image));
   }

@@ -90,6 +90,8 @@ class AgentImageService final : public ImageService {
     v1::PushRequest request;
     request.set_image(image);
     request.set_insecure(options.insecure);
+    request.set_keep_uncompressed(!options.gzip_uncompressed_layers);
+    if (options.compression_level > 0) request.set_compression_level(options.compression_level);
     *request.mutable_auth() = ToProto(CredentialsFor(image, options.credentials));
     auto context = Context(false);
     // Cancelling the call makes the agent cancel its work (it watches the call).

@@ -111,6 +111,8 @@ class ImagesService final : public v1::Images::Service {
     options.cancellation = watch.cancellation();
     options.credentials = FromProto(request->auth());
     options.insecure = request->insecure();
+    options.gzip_uncompressed_layers = !request->keep_uncompressed();
+    if (request->compression_level() > 0) options.compression_level = request->compression_level();
     options.progress = [&](const BlobProgress& progress) {
       v1::PushResponse message;
       *message.mutable_progress() = ToProto(progress);

@@ -56,7 +56,7 @@ absl::Status ContainerdContentWriter::Send(int action, std::string_view data,
   content::WriteContentRequest request;
   request.set_action(static_cast<content::WriteAction>(action));
   request.set_ref(ref_);
-  request.set_total(size_);
+  request.set_total(size_ < 0 ? 0 : size_);  // 0: not known yet
   request.set_expected(expected_);
   request.set_offset(offset_);
   request.set_data(std::string(data));
@@ -81,7 +81,7 @@ absl::Status ContainerdContentWriter::Send(int action, std::string_view data,
 }
 
 absl::Status ContainerdContentWriter::Write(std::string_view data) {
-  if (offset_ + static_cast<int64_t>(data.size()) > size_) {
+  if (size_ >= 0 && offset_ + static_cast<int64_t>(data.size()) > size_) {
     return absl::DataLossError(absl::StrCat("blob ", ref_, " is longer than its ", size_, " bytes"));
   }
   return Send(content::WRITE, data, {}, nullptr);

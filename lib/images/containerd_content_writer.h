@@ -16,9 +16,9 @@ namespace kim {
 // One ingest, open from Open until Commit or destruction (which aborts it). Not thread-safe.
 class ContainerdContentWriter {
  public:
-  // Opens ingest `ref` for a blob of `size` bytes, in `lease`. With a non-empty `expected`
-  // digest, containerd checks it at commit; when the store already has that blob, the result
-  // is nullptr: nothing needs writing.
+  // Opens ingest `ref` for a blob of `size` bytes (-1: not known before the end), in `lease`.
+  // With a non-empty `expected` digest, containerd checks it at commit; when the store already
+  // has that blob, the result is nullptr: nothing needs writing.
   static absl::StatusOr<std::unique_ptr<ContainerdContentWriter>> Open(
       std::shared_ptr<const ContainerdConnection> connection, const std::string& lease,
       const std::string& ref, const std::string& expected, int64_t size);

@@ -30,6 +30,7 @@
 #include "lib/images/containerd_remove_plan.h"
 #include "lib/images/image_filter.h"
 #include "lib/images/ingest_tracker.h"
+#include "lib/images/push_compression.h"
 #include "lib/images/registry_client.h"
 
 namespace kim {
@@ -211,9 +212,9 @@ class ContainerdImageService final : public ImageService {
                                               "kim tag IMAGE ", target.FamiliarString(), ")"));
     }
     if (!record.ok()) return record.status();
-    const Descriptor root{.media_type = record->target().media_type(),
-                          .digest = record->target().digest(),
-                          .size = record->target().size()};
+    Descriptor root{.media_type = record->target().media_type(),
+                    .digest = record->target().digest(),
+                    .size = record->target().size()};
 
     RegistryClientOptions client_options{.host = target.Domain(), .insecure = options.insecure};
     if (CredentialsApply(options.credentials, target)) {
@@ -228,6 +229,12 @@ class ContainerdImageService final : public ImageService {
     auto lease = ContainerdLease::Create(connection_);
     if (!lease.ok()) return lease.status();
     if (absl::Status held = lease->AddContent(root.digest); !held.ok()) return held;
+    if (options.gzip_uncompressed_layers) {
+      auto converted = GzipUncompressedLayers(connection_, *blobs_, root, lease->id(),
+                                              options.compression_level);
+      if (!converted.ok()) return converted.status();
+      root = *converted;
+    }
     RegistryPushOptions push_options;
     push_options.cancellation = options.cancellation;
     auto names = Status(target.String());

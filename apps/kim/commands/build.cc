@@ -9,6 +9,7 @@
 
 #include <cpprest/json.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kim/build_context.h"
 #include "apps/kim/commands/build_flags.h"
@@ -96,6 +97,13 @@ absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions
   options.cache_from = flags.Strings("cache-from");
   options.cache_to = flags.Strings("cache-to");
   options.provenance = flags.String("provenance");
+  options.compression = flags.String("compression");
+  if (const std::string level = flags.String("compression-level"); !level.empty()) {
+    if (!absl::SimpleAtoi(level, &options.compression_level) || options.compression_level < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid --compression-level ", level, ": use a level from 0 up"));
+    }
+  }
   for (const std::string& value : flags.Strings("build-context")) {
     const size_t eq = value.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
@@ -191,6 +199,13 @@ std::unique_ptr<Command> NewBuildCommand() {
        .usage = "Images to consider as cache sources"},
       {.name = "cache-to", .type = FlagType::kStringArray,
        .usage = "Cache export destinations (type=registry,ref=IMAGE[,mode=min|max] or type=inline)"},
+      {.name = "compression", .type = FlagType::kString,
+       .usage = "Layer compression of the image (uncompressed, gzip, zstd, estargz). Default: "
+                "uncompressed for an image that stays on the node (kim push gzips it on the "
+                "way), gzip with --push",
+       .choices = {"uncompressed", "gzip", "zstd", "estargz"}},
+      {.name = "compression-level", .type = FlagType::kInt,
+       .usage = "Compression level (gzip 0-9, zstd 0-22); default: the compressor's"},
       {.name = "file", .shorthand = 'f', .type = FlagType::kString,
        .usage = "Name of the Dockerfile (Default is 'PATH/Dockerfile'; '-' reads stdin)"},
       {.name = "iidfile", .type = FlagType::kString, .usage = "Write the image ID to the file"},

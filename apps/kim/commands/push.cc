@@ -6,6 +6,8 @@
 #include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
 #include "apps/kim/output/progress_printer.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "kim/reference.h"
 
 namespace kim::cli {
@@ -30,6 +32,14 @@ int RunPush(Invocation& invocation) {
   PushOptions options;
   options.credentials = *credentials;
   options.insecure = invocation.flags.Bool("insecure");
+  options.gzip_uncompressed_layers = invocation.flags.String("compression") != "uncompressed";
+  if (const std::string level = invocation.flags.String("compression-level"); !level.empty()) {
+    if (!absl::SimpleAtoi(level, &options.compression_level) || options.compression_level < 1 ||
+        options.compression_level > 9) {
+      return ReportError(invocation, absl::InvalidArgumentError(absl::StrCat(
+                                         "invalid --compression-level ", level, ": gzip takes 1 to 9")));
+    }
+  }
   options.progress = [&printer](const BlobProgress& progress) { printer.Update(progress); };
   options.cancellation = &cancellation;
   auto digest = (*service)->Push(full.String(), options);
@@ -52,6 +62,12 @@ std::unique_ptr<Command> NewPushCommand() {
   push->short_help = "Push an image";
   push->args = {.min = 1, .max = 1};
   push->flags = {
+      {.name = "compression", .type = FlagType::kString,
+       .usage = "Layers stored uncompressed (kim build's default): gzip them for the registry, as "
+                "docker push does (gzip), or send them as stored (uncompressed)",
+       .default_value = "gzip", .choices = {"gzip", "uncompressed"}},
+      {.name = "compression-level", .type = FlagType::kInt,
+       .usage = "gzip level for those layers, 1 (fastest) to 9 (smallest); default 6"},
       {.name = "insecure", .usage = "Treat the registry as insecure: HTTPS without certificate "
                                     "checks, or plain HTTP (loopback registries always are)"},
   };

@@ -200,3 +200,39 @@ TEST_CASE("PlanSolve: --provenance", "[build][plan]") {
   options.provenance = "yes please";
   CHECK(absl::IsInvalidArgument(PlanSolve(options, "Dockerfile").status()));
 }
+
+TEST_CASE("PlanSolve: layer compression of image outputs", "[build][plan]") {
+  kim::BuildOptions options;
+  options.tags = {"docker.io/library/app:1"};
+  // Staying on the node: uncompressed, base layers converted too.
+  auto plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exports[0].attrs.at("compression") == "uncompressed");
+  CHECK(plan->exports[0].attrs.at("force-compression") == "true");
+  // Pushed: BuildKit's gzip, untouched.
+  options.push = true;
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK_FALSE(plan->exports[0].attrs.contains("compression"));
+  // Asked for: given to BuildKit with its level.
+  options.compression = "zstd";
+  options.compression_level = 1;
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exports[0].attrs.at("compression") == "zstd");
+  CHECK(plan->exports[0].attrs.at("compression-level") == "1");
+  // In -o, and wrong.
+  options = {};
+  options.outputs = {{.type = "image", .attrs = {{"name", "r/a:1"}, {"compression", "gzip"}}}};
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK(plan->exports[0].attrs.at("compression") == "gzip");
+  options.outputs = {{.type = "image", .attrs = {{"name", "r/a:1"}, {"compression", "lz4"}}}};
+  CHECK(PlanSolve(options, "Dockerfile").status().message() ==
+        "invalid compression \"lz4\": use uncompressed, gzip, zstd or estargz");
+  // Client-side outputs keep BuildKit's defaults.
+  options.outputs = {{.type = "oci", .attrs = {{"dest", "/tmp/x.tar"}}}};
+  plan = PlanSolve(options, "Dockerfile");
+  REQUIRE(plan.ok());
+  CHECK_FALSE(plan->exports[0].attrs.contains("compression"));
+}
