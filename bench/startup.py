@@ -3,16 +3,19 @@
 
 Runs every command N times, interleaved (kim, then each reference, then kim again...), so that
 machine noise hits all of them alike. Prints the median wall time with min-max, peak RSS, the
-ratio of each kim command to each reference, and whether kim meets the 10 ms goal.
+ratio of each kim command to each reference, and whether kim meets its goals (--help and
+--version under 5 ms; `kim images` on an empty containerd, which it starts, under 10 ms).
 """
 import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 
-GOAL_MS = 10.0
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOALS_MS = {"kim --help": 5.0, "kim --version": 5.0, "kim images (empty containerd)": 10.0}
 
 
 def peak_rss_kb(argv):
@@ -42,12 +45,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kim", required=True, help="path of the kim binary")
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--containerd-socket", help="an empty containerd (default: start one)")
     args = parser.parse_args()
 
     commands = {
         "kim --help": [args.kim, "--help"],
         "kim --version": [args.kim, "--version"],
     }
+    peers = None
+    if args.containerd_socket is None:  # an empty containerd of the peers' for `kim images`
+        out = subprocess.run([os.path.join(REPO, "scripts/peers"), "up", "containerd"], text=True,
+                             stdout=subprocess.PIPE, check=True).stdout
+        peers = dict(line[len("export "):].split("=", 1) for line in out.splitlines()
+                     if line.startswith("export "))
+        args.containerd_socket = peers["KIM_TEST_CONTAINERD_SOCKET"].strip("'")
+    commands["kim images (empty containerd)"] = [args.kim, "--containerd-socket",
+                                                 args.containerd_socket, "images"]
+    try:
+        return measure(args, commands)
+    finally:
+        if peers:
+            subprocess.run([os.path.join(REPO, "scripts/peers"), "down",
+                            peers["KIM_PEERS_DIR"].strip("'")], stdout=subprocess.DEVNULL)
+
+
+def measure(args, commands):
     references = {}
     for name, argv in (("ctr --help", ["ctr", "--help"]),
                        ("buildctl --help", [os.environ.get("KIM_BUILDCTL", "buildctl"), "--help"]),
@@ -83,9 +105,9 @@ def main():
             print(f"  {name:18} / {ref:16} {median[name] / median[ref]:5.2f}x")
     failed = False
     for name in commands:
-        ok = median[name] < GOAL_MS
+        ok = median[name] < GOALS_MS[name]
         failed |= not ok
-        print(f"goal: {name} under {GOAL_MS:.0f} ms: {'met' if ok else 'NOT met'}"
+        print(f"goal: {name} under {GOALS_MS[name]:.0f} ms: {'met' if ok else 'NOT met'}"
               f" ({median[name]:.2f} ms)")
     return 1 if failed else 0
 
