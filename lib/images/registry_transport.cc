@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -97,11 +98,33 @@ std::string RegistryErrorText(std::string_view body) {
   }
 }
 
+namespace {
+
+// What a registry's own storage failure means for the user, from the system error number that
+// docker-distribution's filesystem driver puts in its error detail ({"Enclosed":{"Err":28,...}});
+// "" when the body names none of these.
+std::string StorageHint(std::string_view body) {
+  if (body.find("\"Err\":28") != std::string_view::npos) {
+    return " (the registry's storage is full: no space left on device; free space there, then "
+           "push again)";
+  }
+  if (body.find("\"Err\":122") != std::string_view::npos) {
+    return " (the registry's storage is over its disk quota; free space there, then push again)";
+  }
+  if (body.find("\"Err\":30") != std::string_view::npos) {
+    return " (the registry's storage is a read-only file system)";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string DescribeResponse(const http::http_response& response, std::string_view body) {
   std::string text = absl::StrCat(response.status_code(), " ", response.reason_phrase());
   if (const std::string errors = RegistryErrorText(body); !errors.empty()) {
     absl::StrAppend(&text, ": ", errors);
   }
+  if (response.status_code() >= 500) absl::StrAppend(&text, StorageHint(body));
   return text;
 }
 

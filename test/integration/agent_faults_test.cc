@@ -101,7 +101,7 @@ std::pair<int, double> ExitOf(Daemon& kim, Clock::time_point since) {
 
 }  // namespace
 
-TEST_CASE("agent faults: the agent killed mid-pull: clear error, no image, the retry works",
+TEST_CASE("agent faults: the agent killed mid-pull: clear error and no image and the retry works",
           "[agent][faults]") {
   const std::string socket = PeerEnv("KIM_TEST_CONTAINERD_SOCKET");
   auto local = Containerd(socket);
@@ -113,8 +113,8 @@ TEST_CASE("agent faults: the agent killed mid-pull: clear error, no image, the r
   auto kim = agent->KimInBackground({"pull", ref});
   REQUIRE_FALSE(agent->daemon->WaitForLine("kim-agent: pull " + ref, 10).empty());
   WaitUntil([&] { return Ingesting(socket, layer); }, "containerd receives the layer");
-  REQUIRE(agent->daemon->Stop(SIGKILL) == 128 + SIGKILL);
   const auto killed = Clock::now();
+  REQUIRE(agent->daemon->Stop(SIGKILL) == 128 + SIGKILL);
   const auto [code, seconds] = ExitOf(*kim, killed);
   INFO("kim pull: exit " << code << " after " << seconds << " s:\n" << kim->err());
   WARN("agent killed mid-pull: kim pull failed " << seconds << " s after the kill: " << kim->err());
@@ -138,7 +138,7 @@ TEST_CASE("agent faults: the agent killed mid-pull: clear error, no image, the r
   (void)local->Remove({ref}, false);
 }
 
-TEST_CASE("agent faults: the agent killed mid-push: clear error, no tag, the retry works",
+TEST_CASE("agent faults: the agent killed mid-push: clear error and no tag and the retry works",
           "[agent][faults]") {
   const std::string socket = PeerEnv("KIM_TEST_CONTAINERD_SOCKET");
   auto local = Containerd(socket);
@@ -152,8 +152,8 @@ TEST_CASE("agent faults: the agent killed mid-push: clear error, no tag, the ret
   REQUIRE_FALSE(agent->daemon->WaitForLine("kim-agent: push " + ref, 10).empty());
   WaitUntil([&] { return UploadedBytes(repository) > (1 << 20); },
             "the registry receives the layer");
-  REQUIRE(agent->daemon->Stop(SIGKILL) == 128 + SIGKILL);
   const auto killed = Clock::now();
+  REQUIRE(agent->daemon->Stop(SIGKILL) == 128 + SIGKILL);
   const auto [code, seconds] = ExitOf(*kim, killed);
   INFO("kim push: exit " << code << " after " << seconds << " s:\n" << kim->err());
   WARN("agent killed mid-push: kim push failed " << seconds << " s after the kill: " << kim->err());
@@ -173,7 +173,7 @@ TEST_CASE("agent faults: the agent killed mid-push: clear error, no tag, the ret
   (void)local->Remove({ref}, false);
 }
 
-TEST_CASE("agent faults: containerd killed mid-pull: clear error, no image, the retry works",
+TEST_CASE("agent faults: containerd killed mid-pull: clear error and no image and the retry works",
           "[agent][faults]") {
   auto shared = Containerd(PeerEnv("KIM_TEST_CONTAINERD_SOCKET"));
   const std::string repository = Unique("kim-fault-containerd");
@@ -186,8 +186,8 @@ TEST_CASE("agent faults: containerd killed mid-pull: clear error, no image, the 
   auto kim = agent.KimInBackground({"pull", ref});
   REQUIRE_FALSE(agent.daemon->WaitForLine("kim-agent: pull " + ref, 10).empty());
   WaitUntil([&] { return Ingesting(socket, layer); }, "containerd receives the layer");
-  peers.Kill("containerd");
   const auto killed = Clock::now();
+  peers.Kill("containerd");
   const auto [code, seconds] = ExitOf(*kim, killed);
   INFO("kim pull: exit " << code << " after " << seconds << " s:\n" << kim->err());
   WARN("containerd killed mid-pull: kim pull failed " << seconds << " s after the kill: "

@@ -33,16 +33,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How far the agent may be from its idle state once the load is over. Threads: gRPC's
-// synchronous server keeps up to two idle pollers per completion queue beyond the one it started
-// with, so 2 more may stay. Descriptors: none may stay (every client connection is closed, the
-// containerd channel is the one the warm-up opened); 2 allow for an epoll or eventfd that gRPC's
-// event engine opens lazily on a second poller thread.
+// How far the agent may be from its idle state once the load is over (measured: exactly back,
+// 53 threads and 16 fds, from up to 82 and 41 during the load). Threads: gRPC's synchronous
+// server may keep up to two idle pollers beyond the one it started with, so 2 more may stay.
+// Descriptors: none should stay (every client connection is closed; the containerd channel is
+// the one the warm-up opened); 2 allow for an epoll or eventfd gRPC opens lazily.
 constexpr int kThreadSlack = 2;
 constexpr int kFdSlack = 2;
-// The agent's resident memory may grow by at most this much over the whole load (measured: a
-// few MB; gRPC's and the allocator's caches).
+// The agent's resident memory may grow by at most this much over the first round of load
+// (measured: 12.5 MB, from 23 MB idle: the allocator's per-thread arenas for the 30 extra threads
+// the load briefly needs, gRPC's buffers), and by at most kRssSecondRoundKb over a second round
+// of the same load (measured: under 1 MB): growth that repeats would be a leak.
 constexpr long kRssGrowthKb = 48 * 1024;
+constexpr long kRssSecondRoundKb = 8 * 1024;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -98,7 +101,7 @@ std::vector<std::pair<ProcessOutput, double>> AllAtOnce(
 
 }  // namespace
 
-TEST_CASE("agent load: 50 concurrent kim images and 10 concurrent pulls, footprint bounded",
+TEST_CASE("agent load: 50 concurrent kim images and 10 concurrent pulls with a bounded footprint",
           "[agent][load]") {
   auto local = Local();
   const std::string registry = PeerEnv("KIM_TEST_REGISTRY");
@@ -160,15 +163,20 @@ TEST_CASE("agent load: 50 concurrent kim images and 10 concurrent pulls, footpri
   CHECK(after.fds <= before.fds + kFdSlack);
   CHECK(after.rss_kb - before.rss_kb < kRssGrowthKb);
   CHECK(after.hwm_kb < before.hwm_kb + 2 * kRssGrowthKb);
-  // A second round must not grow it again: what the first left was caches, not leaks.
+  // A second round (the images removed and pulled again, 50 more lists) must not grow it again:
+  // what the first left was caches (gRPC's, the allocator's arenas), not leaks.
+  for (const std::string& ref : refs) (void)local->Remove({ref}, false);
+  const auto repulled =
+      AllAtOnce(agent, 10, [&](int i) { return std::vector<std::string>{"pull", refs[i]}; });
+  for (const auto& [out, seconds] : repulled) CHECK(out.exit_code == 0);
   const auto again = AllAtOnce(agent, 50, [](int) { return std::vector<std::string>{"images"}; });
   for (const auto& [out, seconds] : again) CHECK(out.exit_code == 0);
   const ProcessStats settled =
       kim::test::SettledStatsOf(pid, before.threads + kThreadSlack, before.fds + kFdSlack);
-  WARN("after a second round of 50 lists: " << Describe(settled));
+  WARN("after a second round (10 pulls again, 50 lists): " << Describe(settled));
   CHECK(settled.fds <= before.fds + kFdSlack);
   CHECK(settled.threads <= before.threads + kThreadSlack);
-  CHECK(settled.rss_kb - after.rss_kb < kRssGrowthKb / 4);
+  CHECK(settled.rss_kb - after.rss_kb < kRssSecondRoundKb);
 
   for (const std::string& ref : refs) (void)local->Remove({ref}, false);
 }

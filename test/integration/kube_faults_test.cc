@@ -52,7 +52,7 @@ void ReadyPod(const std::string& kubeconfig, const std::string& ns, const std::s
 
 }  // namespace
 
-TEST_CASE("kube faults: the API server restarts during install's wait, the install completes",
+TEST_CASE("kube faults: the API server restarts during the install wait and the install completes",
           "[kube][install][faults]") {
   PrivatePeers peers("kube-apiserver");
   const std::string kubeconfig = peers.Env("KIM_TEST_KUBECONFIG");
@@ -78,7 +78,7 @@ TEST_CASE("kube faults: the API server restarts during install's wait, the insta
   CHECK(absl::StrContains(install->err(), "Builder ready"));
 }
 
-TEST_CASE("kube faults: the API server gone past --timeout: a clear error, the next install works",
+TEST_CASE("kube faults: the API server gone past --timeout gives a clear error and the next install works",
           "[kube][install][faults]") {
   PrivatePeers peers("kube-apiserver");
   const std::string kubeconfig = peers.Env("KIM_TEST_KUBECONFIG");

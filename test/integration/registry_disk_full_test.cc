@@ -53,7 +53,7 @@ class SmallDisk {
 
 }  // namespace
 
-TEST_CASE("registry disk full: a push fails clearly, leaves no tag, and works once there is room",
+TEST_CASE("registry disk full: a push fails clearly leaving no tag and works once there is room",
           "[push][faults]") {
   TempDir dir("kim-full-registry");
   SmallDisk disk(dir / "data", 8);
@@ -90,7 +90,7 @@ TEST_CASE("registry disk full: a push fails clearly, leaves no tag, and works on
   CHECK(pushed.exit_code == 1);
   CHECK(seconds < 15);  // four tries, 0.5 + 1 + 2 s apart
   CHECK(absl::StrContains(pushed.err, "registry " + registry));
-  CHECK(absl::StrContains(pushed.err, "no space left on device"));
+  CHECK(absl::StrContains(pushed.err, "the registry's storage is full: no space left on device"));
   CHECK(kim::test::RegistryTags(registry, repository).empty());
 
   disk.Grow(256);
