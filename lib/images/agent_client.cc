@@ -72,9 +72,11 @@ class AgentImageService final : public ImageService {
       registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
     }
     auto reader = stub_->Pull(context.get(), request);
+    reader->WaitForInitialMetadata();
     v1::PullResponse message;
     std::optional<Image> pulled;
-    bool started = false;  // the agent answered: a failure now is an interruption
+    // The agent took the work on: a failure now is an interruption.
+    bool started = context->GetServerInitialMetadata().contains(kAgentStartedKey);
     while (reader->Read(&message)) {
       started = true;
       if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
@@ -101,9 +103,10 @@ class AgentImageService final : public ImageService {
       registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
     }
     auto reader = stub_->Push(context.get(), request);
+    reader->WaitForInitialMetadata();
     v1::PushResponse message;
     std::optional<std::string> digest;
-    bool started = false;
+    bool started = context->GetServerInitialMetadata().contains(kAgentStartedKey);
     while (reader->Read(&message)) {
       started = true;
       if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));

@@ -87,6 +87,8 @@ class ImagesService final : public v1::Images::Service {
                     grpc::ServerWriter<v1::PullResponse>* writer) override {
     if (!images_) return NoBackend();
     Audit(context, "pull", request->image());
+    context->AddInitialMetadata(kAgentStartedKey, "1");
+    writer->SendInitialMetadata();  // the client knows from now on that the work is under way
     std::mutex write_mutex;  // progress may be reported from the backend's own threads
     CallWatch watch(context);
     PullOptions options;
@@ -112,6 +114,8 @@ class ImagesService final : public v1::Images::Service {
                     grpc::ServerWriter<v1::PushResponse>* writer) override {
     if (!images_) return NoBackend();
     Audit(context, "push", request->image());
+    context->AddInitialMetadata(kAgentStartedKey, "1");
+    writer->SendInitialMetadata();  // the client knows from now on that the work is under way
     std::mutex write_mutex;
     CallWatch watch(context);
     PushOptions options;
