@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/reference.h"
@@ -26,7 +27,7 @@ class AgentImageService final : public ImageService {
     for (const std::string& filter : options.filters) request.add_filters(filter);
     v1::ListResponse response;
     auto context = Context(true);
-    if (absl::Status status = Check(stub_->List(context.get(), request, &response));
+    if (absl::Status status = Check(stub_->List(context.get(), request, &response), *context);
         !status.ok()) {
       return status;
     }
@@ -40,7 +41,7 @@ class AgentImageService final : public ImageService {
     request.set_image(image);
     v1::StatusResponse response;
     auto context = Context(true);
-    if (absl::Status status = Check(stub_->Status(context.get(), request, &response));
+    if (absl::Status status = Check(stub_->Status(context.get(), request, &response), *context);
         !status.ok()) {
       return status;
     }
@@ -52,7 +53,7 @@ class AgentImageService final : public ImageService {
     request.set_image(image);
     v1::InspectResponse response;
     auto context = Context(true);
-    if (absl::Status status = Check(stub_->Inspect(context.get(), request, &response));
+    if (absl::Status status = Check(stub_->Inspect(context.get(), request, &response), *context);
         !status.ok()) {
       return status;
     }
@@ -71,17 +72,21 @@ class AgentImageService final : public ImageService {
       registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
     }
     auto reader = stub_->Pull(context.get(), request);
+    reader->WaitForInitialMetadata();
     v1::PullResponse message;
     std::optional<Image> pulled;
+    // The agent took the work on: a failure now is an interruption.
+    bool started = context->GetServerInitialMetadata().contains(kAgentStartedKey);
     while (reader->Read(&message)) {
+      started = true;
       if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
       if (message.has_image()) pulled = FromProto(message.image());
     }
-    absl::Status finished = Check(reader->Finish());
+    absl::Status finished = Check(reader->Finish(), *context);
     if (options.cancellation != nullptr && options.cancellation->IsCancelled()) {
       return absl::CancelledError(absl::StrCat("pull of ", image, " cancelled"));
     }
-    if (!finished.ok()) return finished;
+    if (!finished.ok()) return Interrupted("pull", image, finished, started);
     if (!pulled) return absl::InternalError("kim-agent ended the pull without the image");
     return *pulled;
   }
@@ -100,17 +105,20 @@ class AgentImageService final : public ImageService {
       registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
     }
     auto reader = stub_->Push(context.get(), request);
+    reader->WaitForInitialMetadata();
     v1::PushResponse message;
     std::optional<std::string> digest;
+    bool started = context->GetServerInitialMetadata().contains(kAgentStartedKey);
     while (reader->Read(&message)) {
+      started = true;
       if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
       if (message.has_result()) digest = message.result().digest();
     }
-    absl::Status finished = Check(reader->Finish());
+    absl::Status finished = Check(reader->Finish(), *context);
     if (options.cancellation != nullptr && options.cancellation->IsCancelled()) {
       return absl::CancelledError(absl::StrCat("push of ", image, " cancelled"));
     }
-    if (!finished.ok()) return finished;
+    if (!finished.ok()) return Interrupted("push", image, finished, started);
     if (!digest) return absl::InternalError("kim-agent ended the push without a digest");
     return *digest;
   }
@@ -131,7 +139,7 @@ class AgentImageService final : public ImageService {
         return status;
       }
     }
-    return Check(reader->Finish());
+    return Check(reader->Finish(), *context);
   }
 
   absl::StatusOr<std::vector<LoadedImage>> Load(const ByteSource& source) override {
@@ -151,7 +159,7 @@ class AgentImageService final : public ImageService {
       if (!writer->Write(message)) break;  // the agent stopped: Finish says why
     }
     writer->WritesDone();
-    if (absl::Status status = Check(writer->Finish()); !status.ok()) return status;
+    if (absl::Status status = Check(writer->Finish(), *context); !status.ok()) return status;
     std::vector<LoadedImage> loaded;
     for (const v1::LoadedImage& image : response.images()) {
       loaded.push_back({.name = image.name(), .id = image.id()});
@@ -166,7 +174,7 @@ class AgentImageService final : public ImageService {
     for (const std::string& target : targets) request.add_targets(target);
     v1::TagResponse response;
     auto context = Context(true);
-    if (absl::Status status = Check(stub_->Tag(context.get(), request, &response));
+    if (absl::Status status = Check(stub_->Tag(context.get(), request, &response), *context);
         !status.ok()) {
       return status;
     }
@@ -180,7 +188,7 @@ class AgentImageService final : public ImageService {
     v1::RemoveResponse response;
     auto context = Context(true);
     std::vector<RemoveResult> results;
-    if (absl::Status status = Check(stub_->Remove(context.get(), request, &response));
+    if (absl::Status status = Check(stub_->Remove(context.get(), request, &response), *context);
         !status.ok()) {
       for (const std::string& image : images) results.push_back({.image = image, .status = status});
       return results;
@@ -202,7 +210,7 @@ class AgentImageService final : public ImageService {
     for (const std::string& filter : options.filters) request.add_filters(filter);
     v1::PruneResponse response;
     auto context = Context(false);  // a prune waits for containerd's garbage collection
-    if (absl::Status status = Check(stub_->Prune(context.get(), request, &response));
+    if (absl::Status status = Check(stub_->Prune(context.get(), request, &response), *context);
         !status.ok()) {
       return status;
     }
@@ -222,7 +230,7 @@ class AgentImageService final : public ImageService {
   absl::StatusOr<DaemonVersion> Version() override {
     v1::VersionResponse response;
     auto context = Context(true);
-    if (absl::Status status = Check(stub_->Version(context.get(), {}, &response)); !status.ok()) {
+    if (absl::Status status = Check(stub_->Version(context.get(), {}, &response), *context); !status.ok()) {
       return status;
     }
     return DaemonVersion{.name = "kim-agent",
@@ -251,9 +259,28 @@ class AgentImageService final : public ImageService {
     return context;
   }
 
-  // Turns a failed call into a status a user can act on.
-  absl::Status Check(const grpc::Status& status) const {
+  // A pull or push (`what`) of `image` that failed as `status` says. When the connection broke
+  // after the agent had started, says so and that the command can be run again: the agent's work
+  // ends with the connection (containerd cancels the pull; the push never tagged).
+  absl::Status Interrupted(std::string_view what, const std::string& image,
+                           const absl::Status& status, bool started) const {
+    if (!absl::IsUnavailable(status) || !started ||
+        !absl::StartsWith(status.message(), "cannot reach kim-agent")) {
+      return status;
+    }
+    const std::string message(status.message());
+    const std::string verb(what);
+    return absl::UnavailableError(absl::StrCat(
+        verb, " of ", image, " interrupted: lost kim-agent at ", options_.address, " (",
+        message.substr(message.find(": ") + 2), "); nothing was tagged: run the ", verb,
+        " again once the agent is back"));
+  }
+
+  // Turns a failed call into a status a user can act on: the agent's own answer as it gave it,
+  // a broken or refused connection as "cannot reach kim-agent".
+  absl::Status Check(const grpc::Status& status, const grpc::ClientContext& context) const {
     if (status.ok()) return absl::OkStatus();
+    if (context.GetServerTrailingMetadata().contains(kAgentAnswerKey)) return FromGrpc(status);
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       return absl::UnavailableError(absl::StrCat(
           "cannot reach kim-agent at ", options_.address, ": ", status.error_message(),

@@ -31,6 +31,14 @@ RegistryCredentials FromProto(const agent::v1::RegistryAuth& auth);
 grpc::Status ToGrpc(const absl::Status& status);
 absl::Status FromGrpc(const grpc::Status& status);
 
+// Trailing metadata key the agent sets on a failed call when the failure is its own answer (its
+// containerd is unreachable, say), not a broken connection to it.
+inline constexpr char kAgentAnswerKey[] = "kim-agent-answer";
+
+// Initial metadata key the agent sends as soon as it takes on a pull or push: a connection that
+// breaks after it is an interruption of work under way.
+inline constexpr char kAgentStartedKey[] = "kim-agent-started";
+
 }  // namespace kim
 
 #endif  // KIM_LIB_IMAGES_AGENT_CONVERT_H_

@@ -37,6 +37,13 @@ void Audit(grpc::ServerContext* context, std::string_view call, std::string_view
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }
 
+// The agent's own answer to a call that failed: marked (trailing metadata kAgentAnswerKey) so
+// that the client tells it from a connection that broke, which gRPC reports with the same codes.
+grpc::Status Answer(grpc::ServerContext* context, const absl::Status& status) {
+  if (!status.ok()) context->AddTrailingMetadata(kAgentAnswerKey, "1");
+  return ToGrpc(status);
+}
+
 grpc::Status NoBackend() {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                       "this kim-agent has no image backend configured");
@@ -47,31 +54,31 @@ class ImagesService final : public v1::Images::Service {
  public:
   explicit ImagesService(std::shared_ptr<ImageService> images) : images_(std::move(images)) {}
 
-  grpc::Status List(grpc::ServerContext*, const v1::ListRequest* request,
+  grpc::Status List(grpc::ServerContext* context, const v1::ListRequest* request,
                     v1::ListResponse* response) override {
     if (!images_) return NoBackend();
     ListOptions options;
     options.filters.assign(request->filters().begin(), request->filters().end());
     auto images = images_->List(options);
-    if (!images.ok()) return ToGrpc(images.status());
+    if (!images.ok()) return Answer(context, images.status());
     for (const Image& image : *images) *response->add_images() = ToProto(image);
     return grpc::Status::OK;
   }
 
-  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest* request,
+  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
                       v1::StatusResponse* response) override {
     if (!images_) return NoBackend();
     auto image = images_->Status(request->image());
-    if (!image.ok()) return ToGrpc(image.status());
+    if (!image.ok()) return Answer(context, image.status());
     *response->mutable_image() = ToProto(*image);
     return grpc::Status::OK;
   }
 
-  grpc::Status Inspect(grpc::ServerContext*, const v1::InspectRequest* request,
+  grpc::Status Inspect(grpc::ServerContext* context, const v1::InspectRequest* request,
                        v1::InspectResponse* response) override {
     if (!images_) return NoBackend();
     auto details = images_->Inspect(request->image());
-    if (!details.ok()) return ToGrpc(details.status());
+    if (!details.ok()) return Answer(context, details.status());
     *response = ToProto(*details);
     return grpc::Status::OK;
   }
@@ -80,6 +87,8 @@ class ImagesService final : public v1::Images::Service {
                     grpc::ServerWriter<v1::PullResponse>* writer) override {
     if (!images_) return NoBackend();
     Audit(context, "pull", request->image());
+    context->AddInitialMetadata(kAgentStartedKey, "1");
+    writer->SendInitialMetadata();  // the client knows from now on that the work is under way
     std::mutex write_mutex;  // progress may be reported from the backend's own threads
     CallWatch watch(context);
     PullOptions options;
@@ -93,7 +102,7 @@ class ImagesService final : public v1::Images::Service {
       writer->Write(message);
     };
     auto image = images_->Pull(request->image(), options);
-    if (!image.ok()) return ToGrpc(image.status());
+    if (!image.ok()) return Answer(context, image.status());
     v1::PullResponse last;
     *last.mutable_image() = ToProto(*image);
     std::lock_guard<std::mutex> lock(write_mutex);
@@ -105,6 +114,8 @@ class ImagesService final : public v1::Images::Service {
                     grpc::ServerWriter<v1::PushResponse>* writer) override {
     if (!images_) return NoBackend();
     Audit(context, "push", request->image());
+    context->AddInitialMetadata(kAgentStartedKey, "1");
+    writer->SendInitialMetadata();  // the client knows from now on that the work is under way
     std::mutex write_mutex;
     CallWatch watch(context);
     PushOptions options;
@@ -120,7 +131,7 @@ class ImagesService final : public v1::Images::Service {
       writer->Write(message);
     };
     auto digest = images_->Push(request->image(), options);
-    if (!digest.ok()) return ToGrpc(digest.status());
+    if (!digest.ok()) return Answer(context, digest.status());
     v1::PushResponse last;
     last.mutable_result()->set_digest(*digest);
     std::lock_guard<std::mutex> lock(write_mutex);
@@ -149,7 +160,7 @@ class ImagesService final : public v1::Images::Service {
       return message.data().size() >= kArchiveChunk ? send() : absl::OkStatus();
     });
     if (status.ok() && !message.data().empty()) status = send();
-    return ToGrpc(status);
+    return Answer(context, status);
   }
 
   grpc::Status Load(grpc::ServerContext* context, grpc::ServerReader<v1::LoadRequest>* reader,
@@ -162,7 +173,7 @@ class ImagesService final : public v1::Images::Service {
       if (context->IsCancelled()) return absl::CancelledError("the load was cancelled");
       return std::string();
     });
-    if (!loaded.ok()) return ToGrpc(loaded.status());
+    if (!loaded.ok()) return Answer(context, loaded.status());
     for (const LoadedImage& image : *loaded) {
       v1::LoadedImage* out = response->add_images();
       out->set_name(image.name);
@@ -177,7 +188,7 @@ class ImagesService final : public v1::Images::Service {
     Audit(context, "tag", absl::StrCat(request->source(), " as ", absl::StrJoin(request->targets(), " ")));
     std::vector<std::string> targets(request->targets().begin(), request->targets().end());
     auto image = images_->Tag(request->source(), targets);
-    if (!image.ok()) return ToGrpc(image.status());
+    if (!image.ok()) return Answer(context, image.status());
     *response->mutable_image() = ToProto(*image);
     return grpc::Status::OK;
   }
@@ -206,7 +217,7 @@ class ImagesService final : public v1::Images::Service {
     PruneOptions options{.all = request->all(), .dry_run = request->dry_run()};
     options.filters.assign(request->filters().begin(), request->filters().end());
     auto report = images_->Prune(options);
-    if (!report.ok()) return ToGrpc(report.status());
+    if (!report.ok()) return Answer(context, report.status());
     for (const PrunedImage& image : report->images) {
       v1::PrunedImage* out = response->add_images();
       out->set_id(image.id);

@@ -14,6 +14,10 @@ namespace {
 
 constexpr char kUnixScheme[] = "unix://";
 
+constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(2);
+// How long a call waits for a containerd that was unreachable to take a new connection.
+constexpr absl::Duration kReviveWait = absl::Milliseconds(500);
+
 std::string Hint() { return "(is containerd running? check --containerd-socket)"; }
 
 std::chrono::system_clock::time_point Deadline(absl::Duration timeout) {
@@ -49,6 +53,10 @@ absl::StatusOr<std::shared_ptr<ContainerdConnection>> ContainerdConnection::Open
   grpc::ChannelArguments arguments;
   // Config blobs and manifests fit in 16 MiB; layers are streamed in containerd's chunks.
   arguments.SetMaxReceiveMessageSize(16 << 20);
+  // containerd is local: once it is back after a restart, reconnect within a second or two,
+  // not after gRPC's default backoff of up to two minutes.
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                   static_cast<int>(absl::ToInt64Milliseconds(kMaxReconnectBackoff)));
   auto channel =
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
   std::shared_ptr<ContainerdConnection> connection(
@@ -67,8 +75,17 @@ absl::StatusOr<std::shared_ptr<ContainerdConnection>> ContainerdConnection::Open
   return connection;
 }
 
+void ContainerdConnection::Revive() const {
+  if (channel_->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return;
+  // containerd went away and gRPC waits out its reconnect backoff (up to kMaxReconnectBackoff)
+  // before it tries again; try now: a unix socket connects, or is refused, at once.
+  grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+  channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + kReviveWait));
+}
+
 std::unique_ptr<grpc::ClientContext> ContainerdConnection::NewLongContext(
     std::string_view lease) const {
+  Revive();
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("containerd-namespace", options_.namespace_name);
   if (!lease.empty()) context->AddMetadata("containerd-lease", std::string(lease));

@@ -51,9 +51,14 @@ class ContainerdConnection {
   std::unique_ptr<grpc::ClientContext> NewContext(std::string_view lease = {}) const;
 
   // The same without deadline, for calls that last as long as their work (pulls, big reads).
+  // Both first revive a channel that lost containerd (see Revive).
   std::unique_ptr<grpc::ClientContext> NewLongContext(std::string_view lease = {}) const;
 
  private:
+  // When the channel is failing (containerd went away), tries to connect now instead of after
+  // gRPC's backoff, waiting up to half a second: a restarted containerd serves the next call.
+  void Revive() const;
+
   ContainerdConnection(ContainerdOptions options, std::string address,
                        std::shared_ptr<grpc::Channel> channel)
       : options_(std::move(options)), address_(std::move(address)),

@@ -195,7 +195,14 @@ class ContainerdImageService final : public ImageService {
     }
     if (!status.ok()) {
       if (options.progress) tracker.Finish({});
-      return FromGrpc(status, "containerd");
+      absl::Status failed = FromGrpc(status, "containerd");
+      if (absl::IsUnavailable(failed)) {
+        // containerd went away mid-pull: its pull ended with the connection, nothing was kept.
+        return absl::UnavailableError(absl::StrCat(
+            "pull of ", reference.String(), " failed: ", failed.message(),
+            "; nothing was tagged: run the pull again once containerd is back"));
+      }
+      return failed;
     }
     if (options.progress) tracker.Finish(FinalBlobStates(reference, started));
     return Status(reference.String());

@@ -2,6 +2,8 @@
 #include "lib/images/registry_transport.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include <cpprest/json.h>
 #include <cpprest/rawptrstream.h>
@@ -9,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -97,11 +100,64 @@ std::string RegistryErrorText(std::string_view body) {
   }
 }
 
+namespace {
+
+// Which scheme each insecure registry answered on, for the life of the process: a long-running
+// agent probes a registry's HTTPS once, not on every pull and push. Each probe of a plain-HTTP
+// registry costs a TLS set-up (the system CA store loaded) that cpprestsdk never frees when the
+// handshake fails: about 80 KB a pull, for as long as the agent ran. Forgotten when a request
+// on the chosen scheme cannot reach the registry, so that the next transport probes again.
+class SchemeMemo {
+ public:
+  static SchemeMemo& Get() {
+    static SchemeMemo* memo = new SchemeMemo();
+    return *memo;
+  }
+  // "https://" or "http://" as learned for `host`, or "" when unknown.
+  std::string Find(const std::string& host) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = schemes_.find(host);
+    return found == schemes_.end() ? "" : found->second;
+  }
+  void Remember(const std::string& host, const std::string& scheme) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    schemes_[host] = scheme;
+  }
+  void Forget(const std::string& host) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    schemes_.erase(host);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> schemes_;
+};
+
+// What a registry's own storage failure means for the user, from the system error number that
+// docker-distribution's filesystem driver puts in its error detail ({"Enclosed":{"Err":28,...}});
+// "" when the body names none of these.
+std::string StorageHint(std::string_view body) {
+  if (body.find("\"Err\":28") != std::string_view::npos) {
+    return " (the registry's storage is full: no space left on device; free space there, then "
+           "push again)";
+  }
+  if (body.find("\"Err\":122") != std::string_view::npos) {
+    return " (the registry's storage is over its disk quota; free space there, then push again)";
+  }
+  if (body.find("\"Err\":30") != std::string_view::npos) {
+    return " (the registry's storage is a read-only file system)";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string DescribeResponse(const http::http_response& response, std::string_view body) {
   std::string text = absl::StrCat(response.status_code(), " ", response.reason_phrase());
   if (const std::string errors = RegistryErrorText(body); !errors.empty()) {
     absl::StrAppend(&text, ": ", errors);
   }
+  if (response.status_code() >= 500) absl::StrAppend(&text, StorageHint(body));
   return text;
 }
 
@@ -139,13 +195,17 @@ std::string RegistryTransport::base_url() {
 void RegistryTransport::ChooseScheme() {
   if (!insecure_) return;
   std::call_once(scheme_chosen_, [this] {
-    auto client = ClientFor("https://" + api_host_);
-    if (!client.ok()) return;
-    http::http_request ping(http::methods::GET);
-    ping.set_request_uri("/v2/");
-    if (SendRequest(**client, std::move(ping), options_.timeout).ok()) return;
+    std::string scheme = SchemeMemo::Get().Find(api_host_);
+    if (scheme.empty()) {
+      auto client = ClientFor("https://" + api_host_);
+      if (!client.ok()) return;
+      http::http_request ping(http::methods::GET);
+      ping.set_request_uri("/v2/");
+      scheme = SendRequest(**client, std::move(ping), options_.timeout).ok() ? "https://" : "http://";
+      SchemeMemo::Get().Remember(api_host_, scheme);
+    }
     std::lock_guard<std::mutex> lock(base_mutex_);
-    base_url_ = "http://" + api_host_;
+    base_url_ = scheme + api_host_;
   });
 }
 
@@ -212,6 +272,7 @@ absl::StatusOr<http::http_response> RegistryTransport::Attempt(const RegistryReq
   }
   auto response = SendRequest(*route->first, std::move(message), options_.timeout);
   if (!response.ok()) {
+    if (insecure_ && request.target.starts_with('/')) SchemeMemo::Get().Forget(api_host_);
     return absl::UnavailableError(absl::StrCat(
         "cannot reach registry ", options_.host, " (", request.method, " ",
         route->second.substr(0, route->second.find('?')), "): ",

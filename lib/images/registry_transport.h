@@ -72,7 +72,8 @@ class RegistryTransport {
   RegistryTransport(RegistryTransportOptions options, std::string api_host, bool insecure);
 
   // For an insecure registry, once: asks https://host/v2/ (unverified); any HTTP answer keeps
-  // HTTPS, a failure to talk TLS at all switches to plain HTTP (Docker's fallback).
+  // HTTPS, a failure to talk TLS at all switches to plain HTTP (Docker's fallback). What it
+  // learns is remembered for the process, per host (until a request cannot reach it).
   void ChooseScheme();
 
   // The client for "scheme://authority", made on first use.

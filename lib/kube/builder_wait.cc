@@ -22,6 +22,9 @@ namespace {
 constexpr char kTemplateGenerationAnnotation[] = "deprecated.daemonset.template.generation";
 constexpr char kTemplateGenerationLabel[] = "pod-template-generation";
 constexpr int kLogLines = 20;
+// How long the wait rides out an API server it cannot reach (restarting, a control plane being
+// upgraded) before it gives up; never longer than the user's --timeout.
+constexpr absl::Duration kUnreachableGrace = absl::Seconds(60);
 
 // The node a pod runs on, or, before the scheduler placed it, the node a DaemonSet pod is
 // pinned to (the controller's required node affinity on metadata.name).
@@ -236,9 +239,30 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
     return false;
   };
   const ListOptions selector{.label_selector = kBuilderPodSelector};
+  const absl::Duration grace = std::min(kUnreachableGrace, wait.timeout);
+  std::optional<absl::Time> unreachable_since;  // when the API server stopped answering
+  absl::Status unreachable;
   while (absl::Now() < wait.deadline) {
     auto list = client.List(kPods, wait.namespace_name, selector);
+    if (absl::IsUnavailable(list.status())) {
+      // Refused, reset or a 5xx: a restarting API server. Ask again every second for a while.
+      const absl::Time now = absl::Now();
+      if (!unreachable_since) {
+        unreachable_since = now;
+        Say(wait.progress, absl::StrCat("Waiting for the API server to answer again (",
+                                        list.status().message(), ")"));
+      }
+      unreachable = list.status();
+      if (now - *unreachable_since >= grace) break;
+      absl::SleepFor(std::clamp(wait.deadline - now, absl::ZeroDuration(), absl::Seconds(1)));
+      continue;
+    }
     if (!list.ok()) return list.status();
+    if (unreachable_since) {
+      Say(wait.progress, "The API server answers again");
+      unreachable_since.reset();
+      last_line.clear();  // say again what we wait for
+    }
     PodsByName(*list, pods);
     if (judge()) return *result;
     absl::Status watched = client.Watch(
@@ -258,6 +282,13 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
     // The watch itself broke (a proxy, a dropped connection): list again every second.
     LogDebug(0, absl::StrCat("watch of the builder's pods failed, polling: ", watched.message()));
     absl::SleepFor(std::clamp(wait.deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1)));
+  }
+  if (unreachable_since) {
+    return absl::UnavailableError(absl::StrCat(
+        "lost the API server while waiting for ", last_line, ": no answer for ",
+        absl::FormatDuration(absl::Trunc(absl::Now() - *unreachable_since, absl::Seconds(1))),
+        " (", unreachable.message(), "); the builder's objects are created: once the API server "
+        "is back, run kim system install again to wait for them, or install with --no-wait"));
   }
   return Timeout(client, wait, last_line);
 }

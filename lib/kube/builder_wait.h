@@ -41,7 +41,9 @@ int ReadyBuilderNodes(const Json& pod_list, const Json& daemonset,
 // current template is ready. Fails at once (FailedPrecondition) when such a pod is stuck
 // (image pull, crash loop, bad configuration, failed init container), with the pod, container,
 // reason, the kubelet's message, the container's last log lines and, for image pulls, the flag
-// that chooses another image. DeadlineExceeded at wait.deadline, naming the pods' states.
+// that chooses another image. DeadlineExceeded at wait.deadline, naming the pods' states. Rides
+// out an API server that does not answer (a restart) for up to a minute, asking every second;
+// Unavailable, saying how to go on, when it stays away longer.
 absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait);
 
 }  // namespace kim::kube

@@ -61,9 +61,12 @@ release_ports() {
 
 # ------------------------------------------------------------------ process helpers
 # start NAME CMD...: runs CMD detached (own session, stdio to $P/logs/NAME.log), records its PID.
+# Its command line goes to $P/cmdlines/NAME, so that `scripts/peers restart` can start it again.
 start() {
   local name=$1; shift
-  setsid "$@" </dev/null >"$P/logs/$name.log" 2>&1 9>&- &
+  mkdir -p "$P/cmdlines"
+  printf '%q ' "$@" >"$P/cmdlines/$name"
+  setsid "$@" </dev/null >>"$P/logs/$name.log" 2>&1 9>&- &
   local pid=$!
   echo "$name $pid" >>"$P/pids"
   eval "PID_${name//-/_}=$pid"

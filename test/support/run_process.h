@@ -46,6 +46,11 @@ class Daemon {
   int Stop(int signal, int seconds = 10);
   // Everything read from stderr so far.
   const std::string& err() const { return err_; }
+  // The process's id (for /proc readings), or -1 once it has exited and been reaped.
+  int pid() const { return pid_; }
+  // Waits up to `seconds` for the program to exit by itself (signal 0 sends nothing); its exit
+  // code as Stop returns it.
+  int Wait(int seconds) { return Stop(0, seconds); }
 
  private:
   int pid_ = -1;

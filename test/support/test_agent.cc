@@ -10,14 +10,15 @@
 
 namespace kim::test {
 
-TestAgent::TestAgent() {
+TestAgent::TestAgent(const std::string& containerd_socket) {
   char dir_template[] = "/tmp/kim-agent-pki-XXXXXX";
   pki = mkdtemp(dir_template);
   const auto made = Run({"/bin/bash", KIM_SOURCE_DIR "/test/support/make-test-pki", pki});
   REQUIRE(made.exit_code == 0);
   daemon = std::make_unique<Daemon>(std::vector<std::string>{
       KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--containerd-socket",
-      PeerEnv("KIM_TEST_CONTAINERD_SOCKET"), "--tlscacert", pki + "/ca.crt", "--tlscert",
+      containerd_socket.empty() ? PeerEnv("KIM_TEST_CONTAINERD_SOCKET") : containerd_socket,
+      "--tlscacert", pki + "/ca.crt", "--tlscert",
       pki + "/server.crt", "--tlskey", pki + "/server.key"});
   const std::string line = daemon->WaitForLine("serving on port");
   INFO(daemon->err());
@@ -42,6 +43,15 @@ ProcessOutput TestAgent::Kim(std::vector<std::string> words, const std::string& 
   argv.insert(argv.end(), words.begin(), words.end());
   // An empty Docker config, so the user's own credentials never leak into the test.
   return Run(argv, input, {{"DOCKER_CONFIG", pki}, {"KIM_CONTAINERD_SOCKET", ""}});
+}
+
+std::unique_ptr<Daemon> TestAgent::KimInBackground(const std::vector<std::string>& words) const {
+  std::vector<std::string> argv = {"/usr/bin/env", "-u", "KIM_CONTAINERD_SOCKET",
+                                   "DOCKER_CONFIG=" + pki, KIM_BINARY, "--agent-addr", address,
+                                   "--tlscacert", pki + "/ca.crt", "--tlscert", pki + "/client.crt",
+                                   "--tlskey", pki + "/client.key"};
+  argv.insert(argv.end(), words.begin(), words.end());
+  return std::make_unique<Daemon>(argv);
 }
 
 }  // namespace kim::test

@@ -13,13 +13,18 @@ namespace kim::test {
 
 // Starts on a free port when constructed (failing the test if it cannot), stops when destroyed.
 struct TestAgent {
-  TestAgent();
+  // Serves the containerd at `containerd_socket` (the peers' containerd when empty).
+  explicit TestAgent(const std::string& containerd_socket = "");
   ~TestAgent();
 
   // Runs kim against this agent as the client `client` ("client", "other-client" or "" for no
   // certificate), with `input` on stdin and an empty Docker config.
   ProcessOutput Kim(std::vector<std::string> words, const std::string& client = "client",
                     const std::string& input = "") const;
+
+  // The same as Kim, started in the background (stdout dropped, stderr collected): for a
+  // command to be interrupted while it runs.
+  std::unique_ptr<Daemon> KimInBackground(const std::vector<std::string>& words) const;
 
   std::string pki;      // the test PKI's folder
   std::unique_ptr<Daemon> daemon;

@@ -166,3 +166,19 @@ TEST_CASE("registry errors: the error list as one line", "[registry][auth]") {
   CHECK(kim::RegistryErrorText("<html>").empty());
   CHECK(kim::RegistryErrorText("{broken").empty());
 }
+
+TEST_CASE("registry errors: a registry's full disk is named, with what to do", "[registry]") {
+  // docker-distribution's filesystem driver: the system error number in the error's detail
+  const std::string full =
+      R"({"errors":[{"code":"UNKNOWN","message":"unknown error","detail":{"DriverName":"filesystem","Enclosed":{"Err":28,"Op":"write","Path":"/data/x"}}}]})";
+  web::http::http_response failed(web::http::status_codes::InternalError);
+  failed.set_reason_phrase("Internal Server Error");
+  const std::string text = kim::DescribeResponse(failed, full);
+  CHECK(text.starts_with("500 Internal Server Error: UNKNOWN: unknown error ("));
+  CHECK(text.ends_with(" (the registry's storage is full: no space left on device; free space "
+                       "there, then push again)"));
+  CHECK_FALSE(kim::DescribeResponse(failed, R"({"errors":[]})").ends_with(")"));
+  web::http::http_response refused(web::http::status_codes::BadRequest);
+  refused.set_reason_phrase("Bad Request");
+  CHECK(kim::DescribeResponse(refused, full).find("storage is full") == std::string::npos);
+}
