@@ -418,7 +418,7 @@ absl::StatusOr<std::unique_ptr<SshKeyring::Key>> LoadSshKeyFile(const std::strin
   return ParseSshKey(text.get(), path);
 }
 
-absl::StatusOr<std::unique_ptr<SshKeyring::Key>> ParseSshKey(std::string_view text,
+absl::StatusOr<std::unique_ptr<SshKeyring::Key>> ParseSshKey(absl::string_view text,
                                                              const std::string& path) {
   if (absl::StrContains(text, kOpenSshBegin)) return ParseOpenSshKey(path, text);
   if (absl::StrContains(text, "-----BEGIN ")) return ParsePemKey(path, text);

@@ -7,9 +7,9 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/build/ssh_keyring.h"
 #include "lib/core/openssl_ptr.h"
 
@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<SshKeyring::Key>> LoadSshKeyFile(const std::strin
 
 // Parses the text of a key file (as LoadSshKeyFile does once it has read it); `path` names it in
 // messages. FailedPrecondition for a key encrypted with a passphrase, InvalidArgument otherwise.
-absl::StatusOr<std::unique_ptr<SshKeyring::Key>> ParseSshKey(std::string_view text,
+absl::StatusOr<std::unique_ptr<SshKeyring::Key>> ParseSshKey(absl::string_view text,
                                                              const std::string& path);
 
 }  // namespace kim::build
