@@ -1,7 +1,7 @@
 // Fuzz target for the BuildKit session's framing as kim's session server reads it: the HTTP/2
 // connection buildkitd opens inside the Session stream (nghttp2 on the raw bytes) and the gRPC
 // messages in its DATA frames (the 5-byte prefix), dispatched to real handlers (Health, SSH
-// CheckAgent) and a streaming echo. The input is what the client sends, handed over in pieces.
+// CheckAgent, FileSync's sender of a small directory) and a streaming echo. The input is what the client sends, handed over in pieces.
 // Beyond "does not crash": the server always stops (a hang is a libFuzzer timeout), every handler
 // is joined, and nothing leaks (LeakSanitizer).
 #include <chrono>
@@ -59,6 +59,11 @@ class MemoryStream final : public kim::build::SessionByteStream {
 
 std::vector<kim::build::SessionMethod> Methods() {
   std::vector<kim::build::SessionMethod> methods = kim::build::HealthMethods();
+  // FileSync as the sender of a small read-only directory: the daemon's REQ, FIN and ERR
+  // packets (and its include/exclude patterns in the metadata) are outside input too.
+  for (auto& method : kim::build::FileSyncMethods({{"context", KIM_FUZZ_CORPUS_DIR "/../../data/build-context"}})) {
+    methods.push_back(std::move(method));
+  }
   for (auto& method : kim::build::SshMethods({{.id = "default", .socket = "/nonexistent-kim-fuzz"}})) {
     if (method.name.ends_with("/CheckAgent")) methods.push_back(std::move(method));
   }
