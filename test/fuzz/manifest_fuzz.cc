@@ -41,10 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto manifests = kim::IndexManifests(bytes);
   if (manifests.ok()) {
-    for (const auto& descriptor : *manifests) Require(!descriptor.digest.empty(), "index entries have digests");
+    for (const auto& descriptor : *manifests) CheckDescriptor(descriptor);
   }
   auto blobs = kim::ManifestBlobs(bytes);
-  if (blobs.ok()) Require(!blobs->empty(), "a manifest has at least its config");
+  if (blobs.ok()) {
+    Require(!blobs->empty(), "a manifest has at least its config");
+    for (const auto& descriptor : *blobs) CheckDescriptor(descriptor);
+  }
   (void)kim::ImageConfigCreated(bytes);
   return 0;
 }
