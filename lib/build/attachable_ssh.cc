@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/build/attachable_util.h"
+#include "lib/build/ssh_wire.h"
 #include "moby/sshforward/v1/ssh.pb.h"
 
 namespace kim::build {
@@ -53,7 +54,7 @@ class SocketAgent {
     if (!ReadFull(header, 4)) return absl::UnavailableError("the SSH agent hung up");
     const auto* h = reinterpret_cast<const unsigned char*>(header);
     const uint32_t size = (uint32_t{h[0]} << 24) | (h[1] << 16) | (h[2] << 8) | h[3];
-    if (size > (1u << 20)) return absl::DataLossError("oversized answer from the SSH agent");
+    if (size > kMaxAgentMessage) return absl::DataLossError("oversized answer from the SSH agent");
     std::string response(size, '\0');
     if (!ReadFull(response.data(), size)) return absl::UnavailableError("the SSH agent hung up");
     return response;
@@ -92,13 +93,11 @@ absl::Status ForwardAgent(SessionCall& call, const std::vector<SshForward>& agen
   moby::sshforward::v1::BytesMessage in, out;
   while (call.Read(&in)) {
     pending += in.data();
-    while (pending.size() >= 4) {
-      const auto* p = reinterpret_cast<const unsigned char*>(pending.data());
-      const uint32_t length = (uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
-      if (length > (1u << 20)) return absl::InvalidArgumentError("oversized SSH agent request");
-      if (pending.size() < 4 + length) break;
-      const std::string body = pending.substr(4, length);
-      pending.erase(0, 4 + length);
+    std::string body;
+    while (true) {
+      absl::StatusOr<bool> taken = TakeAgentMessage(&pending, &body);
+      if (!taken.ok()) return taken.status();
+      if (!*taken) break;
       std::string response;
       if (agent->keys) {
         response = agent->keys->Handle(body);

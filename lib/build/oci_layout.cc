@@ -184,57 +184,69 @@ std::vector<SessionMethod> ContentStoreMethods(std::string store_id, std::string
            }}};
 }
 
+absl::StatusOr<std::string> MergeOciIndex(std::string_view existing,
+                                          const std::string& descriptor_json,
+                                          const std::vector<std::string>& names) {
+  using web::json::value;
+  std::error_code error;
+  const value descriptor = value::parse(descriptor_json, error);
+  if (error || !descriptor.has_string_field("digest") || !descriptor.has_string_field("mediaType")) {
+    return absl::InvalidArgumentError("the exporter's image descriptor has no digest or media type");
+  }
+  value index = value::object();
+  if (!existing.empty()) {
+    index = value::parse(std::string(existing), error);
+    if (error || !index.is_object()) return absl::InvalidArgumentError("it is not a JSON object");
+  }
+  index["schemaVersion"] = value::number(2);
+  index["mediaType"] = value::string("application/vnd.oci.image.index.v1+json");
+  std::vector<value> manifests;
+  if (index.has_array_field("manifests")) {
+    for (const value& entry : index.at("manifests").as_array()) {
+      bool replaced = false;
+      if (entry.has_object_field("annotations") &&
+          entry.at("annotations").has_string_field("io.containerd.image.name")) {
+        const std::string name = entry.at("annotations").at("io.containerd.image.name").as_string();
+        for (const std::string& mine : names) replaced = replaced || mine == name;
+      }
+      if (!replaced) manifests.push_back(entry);
+    }
+  }
+  std::vector<std::string> entry_names = names;
+  if (entry_names.empty()) entry_names.push_back("");  // one unnamed entry
+  for (const std::string& name : entry_names) {
+    value entry = value::object();
+    entry["mediaType"] = descriptor.at("mediaType");
+    entry["digest"] = descriptor.at("digest");
+    entry["size"] = descriptor.has_field("size") ? descriptor.at("size") : value::number(0);
+    if (!name.empty()) {
+      value annotations = value::object();
+      annotations["io.containerd.image.name"] = value::string(name);
+      annotations["org.opencontainers.image.ref.name"] = value::string(TagOf(name));
+      entry["annotations"] = annotations;
+    }
+    manifests.push_back(entry);
+  }
+  index["manifests"] = value::array(manifests);
+  return index.serialize();
+}
+
 absl::Status AddToOciIndex(const std::string& directory, const std::string& descriptor_json,
                            const std::vector<std::string>& names) {
-  using web::json::value;
-  try {
-    const value descriptor = value::parse(descriptor_json);
-    if (!descriptor.has_string_field("digest") || !descriptor.has_string_field("mediaType")) {
-      return absl::InternalError("the exporter's image descriptor has no digest or media type");
-    }
-    // Both files are replaced by rename, so a reader (or a crash) never sees half of one.
-    if (absl::Status status = WriteFileAtomically(directory + "/oci-layout",
-                                                  R"({"imageLayoutVersion":"1.0.0"})");
-        !status.ok()) {
-      return status;
-    }
-    const std::string index_path = directory + "/index.json";
-    value index = value::object();
-    if (fs::exists(index_path)) index = value::parse(ReadText(index_path));
-    index["schemaVersion"] = value::number(2);
-    index["mediaType"] = value::string("application/vnd.oci.image.index.v1+json");
-    std::vector<value> manifests;
-    if (index.has_array_field("manifests")) {
-      for (const value& entry : index.at("manifests").as_array()) {
-        bool replaced = false;
-        if (entry.has_object_field("annotations") &&
-            entry.at("annotations").has_string_field("io.containerd.image.name")) {
-          const std::string name = entry.at("annotations").at("io.containerd.image.name").as_string();
-          for (const std::string& mine : names) replaced = replaced || mine == name;
-        }
-        if (!replaced) manifests.push_back(entry);
-      }
-    }
-    std::vector<std::string> entry_names = names;
-    if (entry_names.empty()) entry_names.push_back("");  // one unnamed entry
-    for (const std::string& name : entry_names) {
-      value entry = value::object();
-      entry["mediaType"] = descriptor.at("mediaType");
-      entry["digest"] = descriptor.at("digest");
-      entry["size"] = descriptor.has_field("size") ? descriptor.at("size") : value::number(0);
-      if (!name.empty()) {
-        value annotations = value::object();
-        annotations["io.containerd.image.name"] = value::string(name);
-        annotations["org.opencontainers.image.ref.name"] = value::string(TagOf(name));
-        entry["annotations"] = annotations;
-      }
-      manifests.push_back(entry);
-    }
-    index["manifests"] = value::array(manifests);
-    return WriteFileAtomically(index_path, index.serialize());
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("cannot update ", directory, "/index.json: ", e.what()));
+  const std::string index_path = directory + "/index.json";
+  const std::string existing = fs::exists(index_path) ? ReadText(index_path) : "";
+  auto merged = MergeOciIndex(existing, descriptor_json, names);
+  if (!merged.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot update ", index_path, ": ", merged.status().message()));
   }
+  // Both files are replaced by rename, so a reader (or a crash) never sees half of one.
+  if (absl::Status status = WriteFileAtomically(directory + "/oci-layout",
+                                                R"({"imageLayoutVersion":"1.0.0"})");
+      !status.ok()) {
+    return status;
+  }
+  return WriteFileAtomically(index_path, *merged);
 }
 
 }  // namespace kim::build

@@ -5,9 +5,11 @@
 #define KIM_LIB_BUILD_OCI_LAYOUT_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "lib/build/session_server.h"
 
 namespace kim::build {
@@ -20,6 +22,14 @@ std::vector<SessionMethod> ContentStoreMethods(std::string store_id, std::string
 // Writes `directory`/oci-layout and adds the image to `directory`/index.json (kept entries of
 // other names). `descriptor_json` is the exporter's descriptor of the image (manifest or index);
 // each of `names` (full references) becomes an entry annotated with the name and its tag.
+// The index.json AddToOciIndex writes: `existing` (an index.json's text, "" when there is none)
+// with the entries already naming one of `names` replaced by the exporter's descriptor under
+// each name (or one unnamed entry). InvalidArgument when `existing` is not an index or the
+// descriptor has no digest or media type.
+absl::StatusOr<std::string> MergeOciIndex(std::string_view existing,
+                                          const std::string& descriptor_json,
+                                          const std::vector<std::string>& names);
+
 absl::Status AddToOciIndex(const std::string& directory, const std::string& descriptor_json,
                            const std::vector<std::string>& names);
 

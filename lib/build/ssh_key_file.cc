@@ -415,9 +415,14 @@ absl::StatusOr<std::unique_ptr<SshKeyring::Key>> LoadSshKeyFile(const std::strin
   auto content = ReadKeyFile(path);
   if (!content.ok()) return content.status();
   const SecretBytes text(*std::move(content));
-  if (absl::StrContains(text.get(), kOpenSshBegin)) return ParseOpenSshKey(path, text.get());
-  if (absl::StrContains(text.get(), "-----BEGIN ")) return ParsePemKey(path, text.get());
-  const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text.get());
+  return ParseSshKey(text.get(), path);
+}
+
+absl::StatusOr<std::unique_ptr<SshKeyring::Key>> ParseSshKey(absl::string_view text,
+                                                             const std::string& path) {
+  if (absl::StrContains(text, kOpenSshBegin)) return ParseOpenSshKey(path, text);
+  if (absl::StrContains(text, "-----BEGIN ")) return ParsePemKey(path, text);
+  const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
   if (absl::StartsWith(trimmed, "ssh-") || absl::StartsWith(trimmed, "ecdsa-sha2-")) {
     return KeyError(path, "is a public key; pass the private key file (without .pub)");
   }

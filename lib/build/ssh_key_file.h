@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/build/ssh_keyring.h"
 #include "lib/core/openssl_ptr.h"
 
@@ -29,6 +30,11 @@ struct SshKeyring::Key {
 // FailedPrecondition for a key encrypted with a passphrase, InvalidArgument for anything else
 // it cannot use; every message names the file.
 absl::StatusOr<std::unique_ptr<SshKeyring::Key>> LoadSshKeyFile(const std::string& path);
+
+// Parses the text of a key file (as LoadSshKeyFile does once it has read it); `path` names it in
+// messages. FailedPrecondition for a key encrypted with a passphrase, InvalidArgument otherwise.
+absl::StatusOr<std::unique_ptr<SshKeyring::Key>> ParseSshKey(absl::string_view text,
+                                                             const std::string& path);
 
 }  // namespace kim::build
 

@@ -3,6 +3,18 @@
 
 namespace kim::build {
 
+absl::StatusOr<bool> TakeAgentMessage(std::string* pending, std::string* body) {
+  WireReader in(*pending);
+  uint32_t length = 0;
+  if (!in.U32(&length)) return false;
+  if (length > kMaxAgentMessage) return absl::InvalidArgumentError("oversized SSH agent request");
+  absl::string_view bytes;
+  if (!in.Bytes(length, &bytes)) return false;
+  body->assign(bytes.data(), bytes.size());
+  pending->erase(0, 4 + size_t{length});
+  return true;
+}
+
 void PutByte(std::string* out, uint8_t b) { out->push_back(static_cast<char>(b)); }
 
 void PutU32(std::string* out, uint32_t v) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lib/core/openssl_ptr.h"
 
@@ -58,6 +59,15 @@ class WireReader {
  private:
   absl::string_view rest_;
 };
+
+// The largest SSH agent message kim accepts (requests and a relayed agent's answers).
+inline constexpr uint32_t kMaxAgentMessage = 1u << 20;
+
+// Takes the next agent message (a uint32 length, then that many bytes) off the front of
+// `pending`, a stream's bytes as they arrived, into `body` (without the length). Returns false
+// when `pending` does not hold a whole message yet, InvalidArgument for a length over
+// kMaxAgentMessage.
+absl::StatusOr<bool> TakeAgentMessage(std::string* pending, std::string* body);
 
 // Appends one byte.
 void PutByte(std::string* out, uint8_t b);

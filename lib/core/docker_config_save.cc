@@ -83,12 +83,18 @@ std::string DockerConfig::Serialize() const {
          {"auth", "username", "password", "serveraddress", "identitytoken", "registrytoken"}) {
       if (entry.has_field(field)) entry.erase(field);
     }
-    if (!credentials.username.empty()) {
+    if (!credentials.username.empty() && credentials.username.find(':') == std::string::npos) {
       entry["auth"] =
           web::json::value::string(EncodeAuth(credentials.username, credentials.password));
-    } else if (!credentials.password.empty()) {
-      // "auth" needs a user name (Docker refuses ":password"); keep the fields as they were.
-      entry["password"] = web::json::value::string(credentials.password);
+    } else {
+      // "auth" needs a user name without ':' (base64 of "user:password" splits at the first
+      // one; Docker refuses ":password"): such a loaded entry keeps its fields as they were.
+      if (!credentials.username.empty()) {
+        entry["username"] = web::json::value::string(credentials.username);
+      }
+      if (!credentials.password.empty()) {
+        entry["password"] = web::json::value::string(credentials.password);
+      }
     }
     if (!credentials.identity_token.empty()) {
       entry["identitytoken"] = web::json::value::string(credentials.identity_token);

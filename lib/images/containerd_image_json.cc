@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "kim/digest.h"
 
 namespace kim {
 namespace {
@@ -32,6 +33,13 @@ absl::StatusOr<Descriptor> ParseDescriptor(const value& entry, const char* what)
   Descriptor descriptor;
   descriptor.media_type = StringField(entry, "mediaType");
   descriptor.digest = entry.at("digest").as_string();
+  // The digest names a blob in the content store (and in labels): it must be one.
+  if (absl::Status valid = Digest::Validate(descriptor.digest); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed ", what, " descriptor: ", valid.message()));
+  }
+  if (!entry.at("size").as_number().is_int64() || entry.at("size").as_number().to_int64() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed ", what, " descriptor: bad size"));
+  }
   descriptor.size = entry.at("size").as_number().to_int64();
   if (entry.has_field("platform") && entry.at("platform").is_object()) {
     const value& platform = entry.at("platform");

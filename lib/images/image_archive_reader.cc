@@ -12,6 +12,7 @@
 #include "kim/reference.h"
 #include "lib/images/containerd_blob_source.h"
 #include "lib/images/containerd_image_json.h"
+#include "lib/images/docker_archive_manifest.h"
 #include "lib/images/image_archive_entries.h"
 
 namespace kim {
@@ -24,13 +25,6 @@ constexpr char kNameAnnotation[] = "io.containerd.image.name";
 constexpr char kRefNameAnnotation[] = "org.opencontainers.image.ref.name";
 constexpr char kDockerLayer[] = "application/vnd.docker.image.rootfs.diff.tar";
 constexpr char kDockerGzipLayer[] = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-
-absl::StatusOr<value> ParseJson(const std::string& text, const std::string& what) {
-  std::error_code error;
-  value parsed = value::parse(text, error);
-  if (error) return absl::InvalidArgumentError(absl::StrCat("the archive's ", what, " is not JSON"));
-  return parsed;
-}
 
 // A name as a docker-archive or an annotation gives it, fully qualified with a default tag.
 std::optional<std::string> NormalizeName(const std::string& name) {
@@ -210,16 +204,14 @@ class ArchiveImporter::Entries {
     std::map<std::string, std::vector<std::string>> names;
     auto text = Document("manifest.json");
     if (!text.ok()) return names;
-    std::error_code error;
-    const value manifest = value::parse(*text, error);
-    if (error || !manifest.is_array()) return names;
-    for (const value& entry : manifest.as_array()) {
-      if (!entry.is_object() || !entry.has_field("Config") || !entry.at("Config").is_string()) continue;
-      const ArchiveFile* config = files_.File(entry.at("Config").as_string());
-      if (config == nullptr || !entry.has_field("RepoTags") || !entry.at("RepoTags").is_array()) continue;
-      for (const value& tag : entry.at("RepoTags").as_array()) {
-        if (!tag.is_string()) continue;
-        if (auto name = NormalizeName(tag.as_string())) names[config->digest].push_back(*name);
+    auto entries = ParseDockerArchiveManifest(*text);
+    if (!entries.ok()) return names;
+    for (const DockerArchiveEntry& entry : *entries) {
+      if (!entry.config) continue;
+      const ArchiveFile* config = files_.File(*entry.config);
+      if (config == nullptr) continue;
+      for (const std::string& tag : entry.repo_tags) {
+        if (auto name = NormalizeName(tag)) names[config->digest].push_back(*name);
       }
     }
     return names;
@@ -258,19 +250,17 @@ class ArchiveImporter::Entries {
   }
 
   // One classic docker-archive entry: config and layer files made into a Docker manifest.
-  absl::StatusOr<ImportedImage> ReadDockerEntry(const value& entry) {
-    if (!entry.is_object() || !entry.has_field("Config") || !entry.at("Config").is_string() ||
-        !entry.has_field("Layers") || !entry.at("Layers").is_array()) {
+  absl::StatusOr<ImportedImage> ReadDockerEntry(const DockerArchiveEntry& entry) {
+    if (!entry.config || !entry.layers) {
       return absl::InvalidArgumentError("the archive's manifest.json has an entry without Config and Layers");
     }
-    const std::string config_path = entry.at("Config").as_string();
+    const std::string& config_path = *entry.config;
     const ArchiveFile* config = files_.File(config_path);
     if (config == nullptr || !config->kept) {
       return absl::DataLossError(absl::StrCat("the archive is missing the config ", config_path));
     }
     std::vector<Descriptor> layers;
-    for (const value& layer_path : entry.at("Layers").as_array()) {
-      const std::string path = layer_path.is_string() ? layer_path.as_string() : "";
+    for (const std::string& path : *entry.layers) {
       const ArchiveFile* layer = files_.File(path);
       if (layer == nullptr || !layer->stored) {
         return absl::DataLossError(absl::StrCat("the archive is missing the layer ", path));
@@ -288,12 +278,10 @@ class ArchiveImporter::Entries {
                               .size = static_cast<int64_t>(manifest_json.size())};
     if (absl::Status status = Store(manifest, manifest_json); !status.ok()) return status;
     ImportedImage image{.target = manifest, .config_digest = config->digest};
-    if (entry.has_field("RepoTags") && entry.at("RepoTags").is_array()) {
-      for (const value& tag : entry.at("RepoTags").as_array()) {
-        auto name = tag.is_string() ? NormalizeName(tag.as_string()) : std::nullopt;
-        if (!name) return absl::InvalidArgumentError(absl::StrCat("the archive names an image \"", tag.is_string() ? tag.as_string() : "?", "\": invalid reference format"));
-        image.names.push_back(*name);
-      }
+    for (const std::string& tag : entry.repo_tags) {
+      auto name = NormalizeName(tag);
+      if (!name) return absl::InvalidArgumentError(absl::StrCat("the archive names an image \"", tag, "\": invalid reference format"));
+      image.names.push_back(*name);
     }
     auto checked = CheckManifest(manifest, image.names.empty() ? config->digest : image.names.front());
     if (!checked.ok()) return checked.status();
@@ -303,10 +291,9 @@ class ArchiveImporter::Entries {
   absl::Status ReadDockerManifest(std::vector<ImportedImage>& images) {
     auto text = Document("manifest.json");
     if (!text.ok()) return text.status();
-    auto manifest = ParseJson(*text, "manifest.json");
-    if (!manifest.ok()) return manifest.status();
-    if (!manifest->is_array()) return absl::InvalidArgumentError("the archive's manifest.json is not a list");
-    for (const value& entry : manifest->as_array()) {
+    auto entries = ParseDockerArchiveManifest(*text);
+    if (!entries.ok()) return entries.status();
+    for (const DockerArchiveEntry& entry : *entries) {
       auto image = ReadDockerEntry(entry);
       if (!image.ok()) return image.status();
       images.push_back(*std::move(image));

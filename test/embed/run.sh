@@ -29,7 +29,15 @@ done
 [ -z "$(find "$scratch/prefix/include" -path '*lib/*' -o -name '*.pb.h' | head -n1)" ] \
   || fail "internal or generated headers were installed"
 
-cmake -S "$here" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null \
+# A libkim built with sanitizers (the sanitizer tree, KIM_SANITIZE) is embedded the same way,
+# by a program built with the same compiler and sanitizers.
+embed_flags=()
+if grep -q '^KIM_SANITIZE:BOOL=ON' "$build/CMakeCache.txt"; then
+  compiler=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+  embed_flags=(-DCMAKE_CXX_COMPILER="$compiler" -DCMAKE_CXX_FLAGS=-fsanitize=address,undefined
+               -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined)
+fi
+cmake -S "$here" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" "${embed_flags[@]}" >/dev/null \
   || fail "configuring test/embed against the installed kim failed"
 cmake --build "$scratch/build" >/dev/null || fail "building test/embed failed"
 

@@ -18,11 +18,11 @@
 #include "apps/kim/output/history_rows.h"
 #include "apps/kim/output/image_inspect.h"
 
-namespace {
+#include "test/fuzz/fuzz_support.h"
 
-void Require(bool condition) {
-  if (!condition) std::abort();
-}
+using kim::fuzz::Require;
+
+namespace {
 
 bool HasPrefix(const absl::Status& status, absl::string_view prefix) {
   return absl::StartsWith(status.message(), prefix);
@@ -55,22 +55,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto parsed = kim::cli::GoTemplate::Parse(format);
   if (!parsed.ok()) Require(absl::IsInvalidArgument(parsed.status()) &&
-                            HasPrefix(parsed.status(), "template: :"));
+                            HasPrefix(parsed.status(), "template: :"), "parse errors are Go's");
   auto object = kim::cli::InspectObject(details);
   if (object.ok()) {
     std::error_code error;
     web::json::value::parse(kim::cli::InspectArray({*object}), error);
-    Require(!error);
+    Require(!error, "the inspect array is JSON");
     if (parsed.ok()) {
       auto out = parsed->Execute(*object);
-      if (!out.ok()) Require(HasPrefix(out.status(), "template: :"));
+      if (!out.ok()) Require(HasPrefix(out.status(), "template: :"), "execution errors are Go's");
     }
     web::json::value::parse(kim::cli::GoJson(*object), error);
-    Require(!error);
+    Require(!error, "the json function writes JSON");
   }
   std::ostringstream history;
   const auto status = kim::cli::WriteHistory(kim::cli::HistoryRows(details),
                                              {.format = format}, absl::UnixEpoch(), history);
-  if (!status.ok()) Require(HasPrefix(status, "template: :"));
+  if (!status.ok()) Require(HasPrefix(status, "template: :"), "history errors are Go's");
   return 0;
 }

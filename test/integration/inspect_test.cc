@@ -2,6 +2,9 @@
 // (--containerd-socket) and through kim-agent: every field checked against what containerd's own
 // ctr and the registry say (config blob, manifest, snapshot usage), not against kim's own code.
 // peers: containerd registry
+// lock: inspect-busybox-tags
+// (its tests tag the same busybox image and compare whole tag lists: under the sanitizer tree's
+// slower runs, one test's tag appeared in another's list; they must not overlap)
 #include <catch2/catch.hpp>
 
 #include <signal.h>

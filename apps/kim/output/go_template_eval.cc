@@ -67,6 +67,11 @@ absl::StatusOr<Value> Index(const std::vector<Value>& args) {
     if (current.missing || current.json.is_null()) return Value{.missing = true};
     const value& key = args[i].json;
     if (current.json.is_array() && key.is_number()) {
+      // Go indexes only with integers (a float's conversion could not even be done safely).
+      if (!key.as_number().is_int64()) {
+        return absl::InvalidArgumentError(
+            "error calling index: cannot index slice/array with type float64");
+      }
       const int64_t n = key.as_number().to_int64();
       if (n < 0 || static_cast<size_t>(n) >= current.json.as_array().size()) {
         return absl::InvalidArgumentError(
@@ -209,7 +214,10 @@ absl::StatusOr<Value> EvalArg(const Pipeline& pipeline, const Arg& arg, const va
   switch (arg.kind) {
     case Arg::Kind::kString: return Value{value::string(arg.text)};
     case Arg::Kind::kNumber:
-      if (arg.text.find_first_of(".eE") == std::string::npos) {
+      // An integer constant, unless it is written as a float or does not fit in an int64 (Go
+      // keeps such a constant as a float; converting it would be undefined).
+      if (arg.text.find_first_of(".eE") == std::string::npos && arg.number >= -0x1p63 &&
+          arg.number < 0x1p63) {
         return Value{value::number(static_cast<int64_t>(arg.number))};
       }
       return Value{value::number(arg.number)};

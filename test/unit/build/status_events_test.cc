@@ -117,6 +117,7 @@ TEST_CASE("DecodeStatus: vertices, progress, logs of a recorded stream", "[build
   CHECK(vertices > 10);
   CHECK(progress > 5);
   CHECK(logs == 3);
+  CHECK(cached == 0);  // the recorded build ran on an empty cache
   CHECK(run_output == "hello from run\nto-stderr\ncontents\n");
 }
 

@@ -131,3 +131,15 @@ TEST_CASE("go json: Marshal and MarshalIndent output", "[format][gojson]") {
         "    \"N\": 42,\n    \"O\": {}\n}");
   CHECK(GoPrint(value::parse(R"({"b":[1,true,null],"a":"s"})")) == "map[a:s b:[1 true <nil>]]");
 }
+
+TEST_CASE("go templates: integer constants too big for int64 are floats", "[format][gotemplate]") {
+  // Found by test/fuzz/go_template_fuzz.cc (seed go_template-huge-integer): the literal was
+  // converted to int64 although it did not fit, which is undefined (UBSan stopped it). Go keeps
+  // such a constant as a float64, so it prints as the same float written with an exponent.
+  CHECK(Run("{{printf \"%v\" -44444444444444444444444}}") == Run("{{printf \"%v\" -4.4444444444444444e22}}"));
+  CHECK(Run("{{printf \"%d\" -9223372036854775808}}") == "-9223372036854775808");
+  auto float_index = GoTemplate::Parse("{{index .RepoTags 1e30}}")->Execute(Data());
+  REQUIRE_FALSE(float_index.ok());
+  CHECK(float_index.status().message().find("cannot index slice/array with type float64") !=
+        std::string::npos);
+}

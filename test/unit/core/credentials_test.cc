@@ -538,3 +538,20 @@ TEST_CASE("a password without a user name survives Serialize and Parse", "[crede
   CHECK(credentials->password == "p");
   CHECK(credentials->username.empty());
 }
+
+TEST_CASE("a user name with a colon survives Serialize and Parse", "[credentials]") {
+  // Found by test/fuzz/docker_config_fuzz.cc (seed docker_config-colon-user): a loaded entry
+  // with "username": ":u" (or "a:b") was written as "auth": base64(":u:p"), which Parse refuses
+  // (so the whole file became unreadable) or reads back as another user.
+  for (const std::string user : {":u", "a:b"}) {
+    auto config = kim::DockerConfig::Parse(
+        R"({"auths":{"r.example":{"username":")" + user + R"(","password":"p:w"}}})", "in.json");
+    REQUIRE(config.ok());
+    auto again = kim::DockerConfig::Parse(config->Serialize(), "out.json");
+    REQUIRE(again.ok());
+    auto credentials = again->CredentialsFor("r.example");
+    REQUIRE(credentials.ok());
+    CHECK(credentials->username == user);
+    CHECK(credentials->password == "p:w");
+  }
+}

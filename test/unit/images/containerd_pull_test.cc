@@ -2,6 +2,7 @@
 // documents read back from containerd (lib/images/containerd_image_json.h).
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "lib/images/containerd_image_json.h"
 #include "lib/images/containerd_pull.h"
 
@@ -81,4 +82,12 @@ TEST_CASE("ManifestBlobs and IndexManifests", "[images][json]") {
   CHECK(index->at(0).platform->String() == "linux/arm/v7");
   CHECK_FALSE(index->at(1).platform.has_value());
   CHECK_FALSE(kim::IndexManifests("[]").ok());
+  // Found by test/fuzz/manifest_fuzz.cc (seed manifest-empty-digest): an entry whose digest was
+  // "" (or not a digest at all) was returned, and went on to name blobs and GC labels.
+  for (const std::string& bad : std::vector<std::string>{R"("digest":"","size":2)", R"("digest":"sha256:zz","size":2)",
+                                R"("digest":")" + d1 + R"(","size":-1)"}) {
+    auto refused = kim::IndexManifests(R"({"manifests":[{"mediaType":"m",)" + bad + "}]}");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(absl::StartsWith(refused.status().message(), "malformed index entry descriptor"));
+  }
 }
