@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -46,6 +47,10 @@ void AppendIndented(const web::json::value& value, int depth, std::string* out) 
       AppendIndented(elements.at(i), depth + 1, out);
     }
     out->append("\n").append(static_cast<size_t>(depth), '\t').append("]");
+  } else if (value.is_double() && !std::isfinite(value.as_double())) {
+    // A number beyond a double's range (1e999) reads as infinity, which JSON cannot spell:
+    // the nearest number JSON can, so the file stays valid JSON.
+    out->append(value.as_double() > 0 ? "1.7976931348623157e308" : "-1.7976931348623157e308");
   } else {
     out->append(value.serialize());
   }
@@ -83,12 +88,17 @@ std::string DockerConfig::Serialize() const {
          {"auth", "username", "password", "serveraddress", "identitytoken", "registrytoken"}) {
       if (entry.has_field(field)) entry.erase(field);
     }
-    if (!credentials.username.empty() && credentials.username.find(':') == std::string::npos) {
+    // DecodeAuth trims NUL padding around the password, as Docker does.
+    const std::string& password = credentials.password;
+    const bool padded = !password.empty() && (password.front() == '\0' || password.back() == '\0');
+    if (!credentials.username.empty() && credentials.username.find(':') == std::string::npos &&
+        !padded) {
       entry["auth"] =
           web::json::value::string(EncodeAuth(credentials.username, credentials.password));
     } else {
       // "auth" needs a user name without ':' (base64 of "user:password" splits at the first
-      // one; Docker refuses ":password"): such a loaded entry keeps its fields as they were.
+      // one; Docker refuses ":password") and a password without NUL padding: such a loaded
+      // entry keeps its fields as they were.
       if (!credentials.username.empty()) {
         entry["username"] = web::json::value::string(credentials.username);
       }

@@ -15,7 +15,8 @@ namespace kim::test {
 std::string LoadRandomImage(ImageService& local, const std::string& ref, int megabytes);
 
 // LoadRandomImage, then pushes `ref` to its registry and removes it from `local` again (so that
-// a pull has to fetch it). Returns the layer's digest.
+// a pull has to fetch it). The layer goes as stored (uncompressed); returns its digest, the same
+// in the registry.
 std::string PushRandomImage(ImageService& local, const std::string& ref, int megabytes);
 
 // The tags the registry at `registry` (HOST:PORT, plain HTTP) lists for `repository`; empty

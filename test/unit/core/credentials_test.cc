@@ -555,3 +555,23 @@ TEST_CASE("a user name with a colon survives Serialize and Parse", "[credentials
     CHECK(credentials->password == "p:w");
   }
 }
+
+TEST_CASE("numbers beyond a double and NUL-padded passwords survive Serialize and Parse",
+          "[credentials]") {
+  // Found by test/fuzz/docker_config_fuzz.cc (seed docker_config-huge-number): an unknown field
+  // holding 3e333 read as infinity and was written back as `inf`, which is not JSON.
+  const std::string text = std::string(R"({"auths":{"r.example":{"email":3e333,"username":"u",)") +
+                           R"("password":"\u0000p\u0000"}},"other":[-1e400]})";
+  auto config = kim::DockerConfig::Parse(text, "in.json");
+  REQUIRE(config.ok());
+  const std::string written = config->Serialize();
+  CHECK_THAT(written, Catch::Contains("1.7976931348623157e308"));
+  CHECK_THAT(written, !Catch::Contains("inf"));
+  auto again = kim::DockerConfig::Parse(written, "out.json");
+  INFO(written);
+  REQUIRE(again.ok());
+  auto credentials = again->CredentialsFor("r.example");
+  REQUIRE(credentials.ok());
+  CHECK(credentials->username == "u");
+  CHECK(credentials->password == std::string("\0p\0", 3));
+}
