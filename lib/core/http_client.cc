@@ -1,6 +1,7 @@
 // cpprestsdk client set-up: custom CA, client certificates and timeouts from PEM strings.
 #include "lib/core/http_client.h"
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include <atomic>
@@ -14,6 +15,13 @@
 
 namespace kim {
 namespace {
+
+// OpenSSL frees its global state at exit unless told not to, while cpprestsdk's and gRPC's
+// threads may still close a connection (SSL_free) after main returns: such a thread then waits
+// forever on a destroyed lock and the process never exits (seen in a test whose abandoned HTTPS
+// probe finished late). Process exit frees the memory anyway. Runs before main, so before the
+// first use of OpenSSL, which decides whether the exit handler is registered.
+const bool kOpenSslKeepsStateAtExit = OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
 
 void FreeObject(X509* cert) { X509_free(cert); }
 void FreeObject(EVP_PKEY* key) { EVP_PKEY_free(key); }
