@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "kim/credentials.h"
+#include "lib/core/json_objects.h"
 
 namespace kim {
 namespace {
@@ -135,11 +136,12 @@ absl::StatusOr<DockerConfig> DockerConfig::Parse(std::string_view json_text,
   if (absl::StripAsciiWhitespace(Sv(json_text)).empty()) return config;
 
   std::error_code error;
-  web::json::value root = web::json::value::parse(std::string(json_text), error);
+  web::json::value parsed = web::json::value::parse(std::string(json_text), error);
   if (error) {
     return absl::InvalidArgumentError(
         absl::StrCat(Sv(origin), ": invalid JSON: ", error.message()));
   }
+  const web::json::value root = WithoutDuplicateKeys(parsed);  // as the Docker CLI reads it
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(Sv(origin), ": expected a JSON object"));
   }

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "kim/credentials.h"
+#include "lib/core/json_objects.h"
 
 namespace kim {
 namespace {
@@ -75,7 +76,8 @@ absl::Status MakeDirectories(const std::string& dir) {
 
 std::string DockerConfig::Serialize() const {
   web::json::value root = web::json::value::object();
-  if (!document_.empty()) root = web::json::value::parse(document_);  // Validated by Parse().
+  // Validated by Parse(); read as Parse() reads it, so each key is written once.
+  if (!document_.empty()) root = WithoutDuplicateKeys(web::json::value::parse(document_));
   web::json::value old_auths = web::json::value::object();
   if (root.has_field("auths") && root.at("auths").is_object()) old_auths = root.at("auths");
 

@@ -575,3 +575,24 @@ TEST_CASE("numbers beyond a double and NUL-padded passwords survive Serialize an
   CHECK(credentials->username == "u");
   CHECK(credentials->password == std::string("\0p\0", 3));
 }
+
+TEST_CASE("duplicate keys in config.json: the last wins, as in the Docker CLI", "[credentials]") {
+  // Found by test/fuzz/docker_config_fuzz.cc (seed docker_config-duplicate-keys): cpprestsdk
+  // answers the first of duplicate keys, and Serialize wrote every duplicate back, so the file
+  // read back could name another credential helper (or none that parses).
+  auto config = kim::DockerConfig::Parse(
+      R"({"credHelpers":{"r.example":{"bad":1}},"auths":{"r.example":{"username":"old"}},)"
+      R"("credHelpers":{"r.example":"one","r.example":"two"},)"
+      R"("auths":{"r.example":{"username":"u","password":"p"}}})",
+      "in.json");
+  INFO(config.status());
+  REQUIRE(config.ok());
+  CHECK(config->CredentialHelperFor("r.example") == "two");
+  const std::string written = config->Serialize();
+  INFO(written);
+  auto again = kim::DockerConfig::Parse(written, "out.json");
+  REQUIRE(again.ok());
+  CHECK(again->CredentialHelperFor("r.example") == "two");
+  CHECK(written.find("credHelpers") == written.rfind("credHelpers"));  // written once
+  CHECK(written.find("\"one\"") == std::string::npos);
+}
