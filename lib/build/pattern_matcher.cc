@@ -180,7 +180,17 @@ absl::StatusOr<Pattern> Pattern::Compile(std::string cleaned, bool exclusion) {
   return p;
 }
 
-bool Pattern::MatchTokens(size_t t, std::string_view rest) const {
+bool Pattern::MatchTokens(size_t t, std::string_view rest, size_t path_size,
+                          std::vector<bool>* failed) const {
+  const size_t state = t * (path_size + 1) + (path_size - rest.size());
+  if ((*failed)[state]) return false;
+  if (MatchTokensFrom(t, rest, path_size, failed)) return true;
+  (*failed)[state] = true;
+  return false;
+}
+
+bool Pattern::MatchTokensFrom(size_t t, std::string_view rest, size_t path_size,
+                              std::vector<bool>* failed) const {
   for (; t < tokens_.size(); ++t) {
     const Token& token = tokens_[t];
     switch (token.kind) {
@@ -206,16 +216,18 @@ bool Pattern::MatchTokens(size_t t, std::string_view rest) const {
       case Token::kStar: {  // [^/]*
         size_t k = 0;
         while (true) {
-          if (MatchTokens(t + 1, rest.substr(k))) return true;
+          if (MatchTokens(t + 1, rest.substr(k), path_size, failed)) return true;
           if (k == rest.size() || rest[k] == '/') return false;
           char32_t rune;
           k += DecodeRune(rest.substr(k), &rune);
         }
       }
       case Token::kAnySlash: {  // (.*/)?
-        if (MatchTokens(t + 1, rest)) return true;
+        if (MatchTokens(t + 1, rest, path_size, failed)) return true;
         for (size_t k = 0; k < rest.size() && rest[k] != '\n'; ++k) {
-          if (rest[k] == '/' && MatchTokens(t + 1, rest.substr(k + 1))) return true;
+          if (rest[k] == '/' && MatchTokens(t + 1, rest.substr(k + 1), path_size, failed)) {
+            return true;
+          }
         }
         return false;
       }
@@ -239,8 +251,10 @@ bool Pattern::Match(std::string_view path) const {
       if (path.ends_with(suffix)) return true;
       return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
     }
-    case Type::kRegexp:
-      return MatchTokens(0, path);
+    case Type::kRegexp: {
+      std::vector<bool> failed((tokens_.size() + 1) * (path.size() + 1), false);
+      return MatchTokens(0, path, path.size(), &failed);
+    }
   }
   return false;
 }

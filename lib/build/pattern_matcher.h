@@ -46,7 +46,14 @@ class Pattern {
 
  private:
   enum class Type { kExact, kPrefix, kSuffix, kRegexp };
-  bool MatchTokens(size_t token, std::string_view rest) const;
+  // Whether tokens_[token...] match `rest`, the end of a path of `path_size` bytes. `failed`
+  // remembers (token, offset) states known not to match, so that patterns with many stars take
+  // time linear in tokens x path, not exponential.
+  bool MatchTokens(size_t token, std::string_view rest, size_t path_size,
+                   std::vector<bool>* failed) const;
+  // MatchTokens without the look-up of `failed` for this state.
+  bool MatchTokensFrom(size_t token, std::string_view rest, size_t path_size,
+                       std::vector<bool>* failed) const;
 
   std::string cleaned_;
   bool exclusion_ = false;

@@ -110,3 +110,19 @@ TEST_CASE("ParseIgnoreFile: the Docker CLI's reader", "[build][patterns]") {
       "  # indented is a rule\n");
   CHECK(rules == std::vector<std::string>{"abs", "spaced", "!keep", "y", "# indented is a rule"});
 }
+
+TEST_CASE("Patterns: many stars match without backtracking for ever", "[build][patterns]") {
+  // Found by the gcc fuzz driver (dockerignore): "*a*a*...*b" against a long name of a's tried
+  // every split, exponential in the stars (ctest's 300 s ran out); each (token, offset) state
+  // is now tried once.
+  std::string pattern, stars_across;
+  for (int i = 0; i < 30; ++i) pattern += "*a";
+  for (int i = 0; i < 30; ++i) stars_across += "**/a";
+  const std::string name(80, 'a');
+  CHECK_FALSE(Excluded({pattern + "*b"}, name));
+  CHECK(Excluded({pattern + "*"}, name));
+  CHECK_FALSE(Excluded({stars_across + "/b"}, name + "/" + name));
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "a/";
+  CHECK(Excluded({stars_across + "/**"}, deep + "x"));
+}
