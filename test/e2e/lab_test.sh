@@ -33,7 +33,7 @@ spec:
     command: ["sh", "-c", "busybox mkdir -p /www && echo served-by-the-pod > /www/index.html && exec busybox httpd -f -p 8080 -h /www"]
     # Ready once the file is written (without a probe, Ready came as the shell started, and an
     # exec right after found no file on a slow machine).
-    readinessProbe: {exec: {command: ["test", "-s", "/www/index.html"]}, periodSeconds: 1}
+    readinessProbe: {exec: {command: ["busybox", "test", "-s", "/www/index.html"]}, periodSeconds: 1}
 YAML
 check "the server pod becomes Ready" kubectl wait --for=condition=Ready pod/e2e-server --timeout=90s
 check "kubectl exec runs a command in it" kubectl exec e2e-server -- cat /www/index.html
