@@ -5,8 +5,12 @@
 # why each unusual setting is there. Uses scripts/lab's L, IMAGES, REGISTRY_HOSTS, K8S_BIN,
 # node_ip, node_name, pod_cidr and lab_kubeconfig.
 
+# is_k3s_node N: whether node N is k3s-like (scripts/lab's K3S_NODES lists them)
+is_k3s_node() { case " $K3S_NODES " in *" $1 "*) return 0 ;; esac; return 1; }
+
 write_node_config() {  # write_node_config N
-  local n=$1 nd=$L/node-$n reg pki=$L/pki
+  local n=$1 nd=$L/node-$n reg pki=$L/pki sock=/run/containerd/containerd.sock
+  is_k3s_node "$n" && sock=/run/k3s/containerd/containerd.sock
   mkdir -p "$nd/logs" "$nd/fs" "$nd/cni/net.d" "$nd/cni/state" "$nd/certs.d" "$nd/pki"
   cp "$pki/ca.pem" "$nd/pki/ca.pem"
   cp "$pki/node-$n-serving.pem" "$nd/pki/serving.pem"; cp "$pki/node-$n-serving-key.pem" "$nd/pki/serving-key.pem"
@@ -16,7 +20,7 @@ write_node_config() {  # write_node_config N
     printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve", "push"]\n  skip_verify = true\n' \
       "$reg" "$reg" >"$nd/certs.d/$reg/hosts.toml"
   done
-  cat >"$nd/containerd.toml" <<TOML
+  if is_k3s_node "$n"; then write_k3s_containerd_config "$n"; else cat >"$nd/containerd.toml" <<TOML
 version = 2
 root = "/var/lib/containerd"
 state = "/run/containerd"
@@ -45,6 +49,7 @@ state = "/run/containerd"
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "$nd/certs.d"
 TOML
+  fi
   cat >"$nd/cni/net.d/10-kim-lab.conflist" <<JSON
 {"cniVersion": "1.0.0", "name": "kim-lab", "plugins": [
   {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
@@ -67,7 +72,7 @@ authentication:
 authorization: {mode: Webhook}
 tlsCertFile: $nd/pki/serving.pem
 tlsPrivateKeyFile: $nd/pki/serving-key.pem
-containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
+containerRuntimeEndpoint: unix://$sock
 cgroupDriver: cgroupfs
 cgroupsPerQOS: false
 enforceNodeAllocatable: []
@@ -84,9 +89,47 @@ YAML
   lab_kubeconfig "$nd/kubelet.kubeconfig" "node-$n" "system:node:$(node_name "$n")"
   cat >"$nd/node.env" <<ENV
 NODE_NAME=$(node_name "$n")
+CONTAINERD_SOCK=$sock
+CONTAINERD_BIN=$(if is_k3s_node "$n"; then echo "$CONTAINERD_K3S_BIN"; fi)
 NODE_IP=$(node_ip "$n")
 KUBELET=$K8S_BIN/kubelet
 NODE_IMAGES="$IMAGES/pause.tar $IMAGES/agent.tar $IMAGES/buildkit.tar"
 NODE_IMAGE_NAMES="$(cat "$IMAGES/pause.name") $(cat "$IMAGES/agent.name") $(cat "$IMAGES/buildkit.name")"
 ENV
+}
+
+# A k3s node's containerd: containerd 2.x (CONTAINERD_K3S_BIN, built by build-go-peer
+# containerd-k3s) in k3s's layout, with k3s's socket and state paths, and the same CRI settings as
+# the other nodes in containerd 2's configuration version 3.
+write_k3s_containerd_config() {  # write_k3s_containerd_config N
+  local n=$1 nd=$L/node-$n
+  cat >"$nd/containerd.toml" <<TOML
+version = 3
+root = "/var/lib/rancher/k3s/agent/containerd"
+state = "/run/k3s/containerd"
+[grpc]
+  address = "/run/k3s/containerd/containerd.sock"
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "$(cat "$IMAGES/pause.name")"
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = "$nd/certs.d"
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "$nd/cni/net.d"
+    max_conf_num = 1
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+TOML
 }
