@@ -9,7 +9,8 @@
 is_k3s_node() { case " $K3S_NODES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 write_node_config() {  # write_node_config N
-  local n=$1 nd=$L/node-$n reg pki=$L/pki sock=/run/containerd/containerd.sock
+  local n=$1 nd reg pki=$L/pki sock=/run/containerd/containerd.sock
+  nd=$L/node-$n
   is_k3s_node "$n" && sock=/run/k3s/containerd/containerd.sock
   mkdir -p "$nd/logs" "$nd/fs" "$nd/cni/net.d" "$nd/cni/state" "$nd/certs.d" "$nd/pki"
   cp "$pki/ca.pem" "$nd/pki/ca.pem"
@@ -102,7 +103,8 @@ ENV
 # containerd-k3s) in k3s's layout, with k3s's socket and state paths, and the same CRI settings as
 # the other nodes in containerd 2's configuration version 3.
 write_k3s_containerd_config() {  # write_k3s_containerd_config N
-  local n=$1 nd=$L/node-$n
+  local n=$1 nd
+  nd=$L/node-$n
   cat >"$nd/containerd.toml" <<TOML
 version = 3
 root = "/var/lib/rancher/k3s/agent/containerd"
