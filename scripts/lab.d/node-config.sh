@@ -3,7 +3,9 @@
 # the lab's registries as plain HTTP), CNI bridge conflist, kubelet configuration and kubeconfig,
 # and node.env for scripts/lab.d/node-init. docs/testing.md ("Settings this sandbox needs") says
 # why each unusual setting is there. Uses scripts/lab's L, IMAGES, REGISTRY_HOSTS, K8S_BIN,
-# node_ip, node_name, pod_cidr and lab_kubeconfig.
+# K3S_NODES, CONTAINERD_K3S_BIN, node_ip, node_name, pod_cidr and lab_kubeconfig.
+
+K3S_CONTAINERD_STATE=/run/k3s/containerd   # k3s's containerd socket lives in its state dir
 
 # is_k3s_node N: whether node N is k3s-like (scripts/lab's K3S_NODES lists them)
 is_k3s_node() { case " $K3S_NODES " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -11,7 +13,7 @@ is_k3s_node() { case " $K3S_NODES " in *" $1 "*) return 0 ;; esac; return 1; }
 write_node_config() {  # write_node_config N
   local n=$1 nd reg pki=$L/pki sock=/run/containerd/containerd.sock
   nd=$L/node-$n
-  is_k3s_node "$n" && sock=/run/k3s/containerd/containerd.sock
+  is_k3s_node "$n" && sock=$K3S_CONTAINERD_STATE/containerd.sock
   mkdir -p "$nd/logs" "$nd/fs" "$nd/cni/net.d" "$nd/cni/state" "$nd/certs.d" "$nd/pki"
   cp "$pki/ca.pem" "$nd/pki/ca.pem"
   cp "$pki/node-$n-serving.pem" "$nd/pki/serving.pem"; cp "$pki/node-$n-serving-key.pem" "$nd/pki/serving-key.pem"
@@ -108,9 +110,9 @@ write_k3s_containerd_config() {  # write_k3s_containerd_config N
   cat >"$nd/containerd.toml" <<TOML
 version = 3
 root = "/var/lib/rancher/k3s/agent/containerd"
-state = "/run/k3s/containerd"
+state = "$K3S_CONTAINERD_STATE"
 [grpc]
-  address = "/run/k3s/containerd/containerd.sock"
+  address = "$K3S_CONTAINERD_STATE/containerd.sock"
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "overlayfs"
   [plugins."io.containerd.cri.v1.images".pinned_images]
