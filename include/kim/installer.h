@@ -17,7 +17,7 @@ namespace kim {
 // Options for Installer::Install; each field is a `kim system install` flag.
 struct InstallOptions {
   bool force = false;              // delete and recreate what exists
-  std::string selector;            // label query choosing the builder node; empty = the only node
+  std::string selector;            // label query choosing the builder nodes; empty = the only node
   bool no_wait = false;            // do not wait for the builder to become ready
   bool no_fail = false;            // warn instead of failing when parts exist already
   std::string endpoint_addr;       // address clients dial instead of the node IP
@@ -43,6 +43,17 @@ struct UninstallOptions {
   std::function<void(std::string_view)> progress;
 };
 
+// One node kim serves, as `kim system info` shows it.
+struct NodeStatus {
+  std::string name;
+  std::string role;             // "builder" (buildkitd and the agent) or "agent" (the agent alone)
+  std::string runtime;          // status.nodeInfo.containerRuntimeVersion, e.g. "containerd://2.1.5-k3s1"
+  std::string kubelet_version;  // status.nodeInfo.kubeletVersion
+  std::string agent_version;    // image tag of its agent container
+  bool ready = false;           // its kim pod (current template) is Ready
+  std::string message;          // why not ready, when known (pod waiting reason)
+};
+
 // What `kim system info` shows.
 struct BuilderInfo {
   std::string namespace_name;
@@ -56,6 +67,7 @@ struct BuilderInfo {
   std::string buildkit_version;    // the image tags as installed
   std::string agent_version;
   absl::Time certificate_expiry = absl::InfinitePast();
+  std::vector<NodeStatus> node_status;  // every node kim serves, by name
 };
 
 // Credentials stored for the builder by `kim system login`.
@@ -70,17 +82,20 @@ struct LoginOptions {
 // Install creates, in the namespace (default kube-image): the Namespace (labelled
 // app.kubernetes.io/managed-by=kim when kim creates it), the ServiceAccount "builder" (no token
 // automount), the Secrets kim-tls-ca (CA certificate and key: never mounted by any pod),
-// kim-tls-server (mounted by the builder pod) and kim-tls-client (read by the CLI), the headless
-// Service "builder" with Endpoints that kim writes (the node's address), and the DaemonSet
-// "builder"; and it labels the builder node node-role.kubernetes.io/builder=true. Running it again
-// changes nothing unless something differs (then only that is updated; server certificates are
-// renewed when the builder node's addresses change or expiry is within 30 days).
+// kim-tls-server (mounted by kim's pods) and kim-tls-client (read by the CLI), the headless
+// Service "builder" with Endpoints that kim writes (every builder node's address), the DaemonSet
+// "builder" on the builder nodes and, for every other containerd node, an agent-only DaemonSet
+// "agent-<flavour>" per containerd layout; it labels the builder nodes
+// node-role.kubernetes.io/builder=true and every served node kim.rancher.io/runtime=<flavour>.
+// Running it again changes nothing unless something differs (then only that is updated; server
+// certificates are renewed when the nodes' addresses change or expiry is within 30 days).
 class Installer {
  public:
   virtual ~Installer() = default;
 
-  // Creates (or, with force, recreates) the builder and, unless no_wait, waits until its pod is
-  // ready on the builder node; fails early when the pod is stuck (image pull, crash loop...).
+  // Creates (or, with force, recreates) the builder and the agents and, unless no_wait, waits
+  // until kim's pod is ready on every builder node and every Ready agent node; fails early when
+  // a pod is stuck (image pull, crash loop...).
   virtual absl::Status Install(const InstallOptions& options) = 0;
 
   // Removes everything Install created, node labels first, and (unless no_wait) waits until

@@ -1,4 +1,8 @@
-// Builder discovery: where the installed builder listens and the client certificate for it.
+// Discovery: where the installed builder listens and the client certificate for it, and every
+// node's kim-agent as the pods tell it.
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "lib/kube/builder_wait.h"
 #include "lib/kube/installer.h"
@@ -32,8 +36,12 @@ absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::strin
       for (const Json& subset : subsets->as_array()) {
         const Json* addresses = JsonAt(subset, {"addresses"});
         if (addresses == nullptr || !addresses->is_array() || addresses->size() == 0) continue;
-        endpoint.host = JsonString(addresses->at(0), {"ip"});
-        endpoint.node_name = JsonString(addresses->at(0), {"nodeName"});
+        for (const Json& address : addresses->as_array()) {
+          endpoint.builders.push_back(
+              {JsonString(address, {"nodeName"}), JsonString(address, {"ip"})});
+        }
+        endpoint.host = endpoint.builders.front().host;
+        endpoint.node_name = endpoint.builders.front().node;
         const Json* subset_ports = JsonAt(subset, {"ports"});
         if (subset_ports != nullptr && subset_ports->is_array()) {
           for (const Json& port : subset_ports->as_array()) {
@@ -81,9 +89,22 @@ absl::StatusOr<BuilderEndpoint> DiscoverBuilder(Client& client, const std::strin
   return endpoint;
 }
 
-absl::StatusOr<std::string> FindBuilderPod(Client& client, const std::string& ns,
-                                           const std::string& node_name) {
-  ListOptions options{.label_selector = kBuilderPodSelector};
+namespace {
+
+bool PodReady(const Json& pod) {
+  const Json* conditions = JsonAt(pod, {"status", "conditions"});
+  if (conditions == nullptr || !conditions->is_array()) return false;
+  for (const Json& condition : conditions->as_array()) {
+    if (JsonString(condition, {"type"}) == "Ready") return JsonString(condition, {"status"}) == "True";
+  }
+  return false;
+}
+
+// A running pod matching `selector` on `node_name` (any node when empty), a ready one first.
+absl::StatusOr<std::string> FindRunningPod(Client& client, const std::string& ns,
+                                           const std::string& node_name, const char* selector,
+                                           const std::string& what) {
+  ListOptions options{.label_selector = selector};
   if (!node_name.empty()) options.field_selector = absl::StrCat("spec.nodeName=", node_name);
   auto pods = client.List(kPods, ns, options);
   if (!pods.ok()) return pods.status();
@@ -94,22 +115,63 @@ absl::StatusOr<std::string> FindBuilderPod(Client& client, const std::string& ns
       if (JsonAt(pod, {"metadata", "deletionTimestamp"}) != nullptr) continue;
       if (JsonString(pod, {"status", "phase"}) != "Running") continue;
       const std::string name = JsonString(pod, {"metadata", "name"});
-      const Json* conditions = JsonAt(pod, {"status", "conditions"});
-      if (conditions != nullptr && conditions->is_array()) {
-        for (const Json& condition : conditions->as_array()) {
-          if (JsonString(condition, {"type"}) == "Ready" &&
-              JsonString(condition, {"status"}) == "True") {
-            return name;
-          }
-        }
-      }
+      if (PodReady(pod)) return name;
       if (running.empty()) running = name;
     }
   }
   if (!running.empty()) return running;
   return absl::UnavailableError(absl::StrCat(
-      "no running builder pod", node_name.empty() ? "" : absl::StrCat(" on node \"", node_name, "\""),
+      "no running ", what, " pod", node_name.empty() ? "" : absl::StrCat(" on node \"", node_name, "\""),
       " in namespace \"", ns, "\" to open a tunnel to (see \"kim system info\")"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindBuilderPod(Client& client, const std::string& ns,
+                                           const std::string& node_name) {
+  return FindRunningPod(client, ns, node_name, kBuilderPodSelector, "builder");
+}
+
+absl::StatusOr<std::string> FindAgentPod(Client& client, const std::string& ns,
+                                         const std::string& node_name) {
+  return FindRunningPod(client, ns, node_name, kKimPodSelector, "kim");
+}
+
+absl::StatusOr<std::vector<AgentEndpoint>> DiscoverAgents(Client& client, const std::string& ns) {
+  auto service = client.Get(kServices, ns, kBuilderName);
+  if (absl::IsNotFound(service.status())) {
+    return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns,
+                                            "\": run \"kim system install\""));
+  }
+  if (!service.ok()) return service.status();
+  int port = 0;
+  const Json* ports = JsonAt(*service, {"spec", "ports"});
+  if (ports != nullptr && ports->is_array()) {
+    for (const Json& each : ports->as_array()) {
+      if (JsonString(each, {"name"}) == kAgentPortName) port = static_cast<int>(JsonInt(each, {"port"}));
+    }
+  }
+  auto pods = client.List(kPods, ns, {.label_selector = kKimPodSelector});
+  if (!pods.ok()) return pods.status();
+  std::map<std::string, AgentEndpoint> by_node;  // sorted by node name
+  for (const Json& pod : pods->at("items").as_array()) {
+    AgentEndpoint agent{.node = JsonString(pod, {"spec", "nodeName"}),
+                        .host = JsonString(pod, {"status", "hostIP"}),
+                        .port = port,
+                        .pod = JsonString(pod, {"metadata", "name"}),
+                        .builder = Label(pod, kComponentLabel) == "builder",
+                        .ready = PodReady(pod)};
+    if (agent.node.empty() || JsonAt(pod, {"metadata", "deletionTimestamp"}) != nullptr) continue;
+    auto [slot, inserted] = by_node.emplace(agent.node, agent);
+    // Two pods on a node during a rollout: the ready one; of two ready ones, the builder's.
+    if (!inserted && (agent.ready > slot->second.ready ||
+                      (agent.ready == slot->second.ready && agent.builder && !slot->second.builder))) {
+      slot->second = agent;
+    }
+  }
+  std::vector<AgentEndpoint> agents;
+  for (auto& [node, agent] : by_node) agents.push_back(std::move(agent));
+  return agents;
 }
 
 }  // namespace kim::kube

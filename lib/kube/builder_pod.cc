@@ -1,4 +1,5 @@
-// The builder DaemonSet: buildkitd with the node's containerd worker, and kim-agent. Each
+// kim's DaemonSets. "builder": buildkitd with the node's containerd worker, and kim-agent;
+// "agent-<flavour>": kim-agent alone, on every other node of that containerd layout. Each
 // container mounts only the node paths it needs (docs/security.md says why each one):
 //   agent:     the containerd socket, read-only (connecting needs no write access).
 //   buildkitd: the containerd socket; containerd's FIFO directory (task stdio); its own run
@@ -108,8 +109,9 @@ Json BuildkitdContainer(const BuilderSpec& spec) {
              Mount("certs", "/certs", true)})}});
 }
 
-Json AgentContainer(const BuilderSpec& spec) {
-  const std::string containerd_socket = SocketPath(spec.containerd_socket);
+// kim-agent on the containerd at `socket` (the same container in builder and agent-only pods).
+Json AgentContainer(const BuilderSpec& spec, const std::string& socket) {
+  const std::string containerd_socket = SocketPath(socket);
   const Json port = Obj({{"port", Num(spec.agent_port)}});
   return Obj(
       {{"name", Str("agent")},
@@ -134,6 +136,11 @@ Json AgentContainer(const BuilderSpec& spec) {
                              Mount("certs", "/certs", true)})}});
 }
 
+Json CertsVolume() {
+  return Obj({{"name", Str("certs")},
+              {"secret", Obj({{"secretName", Str(kServerSecret)}, {"defaultMode", Num(0400)}})}});
+}
+
 Json PodVolumes(const BuilderSpec& spec) {
   return Arr({HostVolume("host-proc", "/proc", "Directory"),
               HostVolume("host-cgroup", "/sys/fs/cgroup", "Directory"),
@@ -142,9 +149,7 @@ Json PodVolumes(const BuilderSpec& spec) {
               HostVolume("buildkit-run", kBuildkitRunDir, "DirectoryOrCreate"),
               HostVolume("buildkit-state", kBuildkitStateDir, "DirectoryOrCreate"),
               HostVolume("containerd-root", spec.containerd_volume, "DirectoryOrCreate"),
-              Obj({{"name", Str("certs")},
-                   {"secret", Obj({{"secretName", Str(kServerSecret)},
-                                   {"defaultMode", Num(0400)}})}})});
+              CertsVolume()});
 }
 
 Json Tolerations() {
@@ -157,27 +162,64 @@ Json Tolerations() {
               Obj({{"key", Str("CriticalAddonsOnly")}, {"operator", Str("Exists")}})});
 }
 
-}  // namespace
+// What every kim pod shares: the service account without a token, the node's network, the
+// tolerations; `placement` adds nodeSelector (and affinity) to it.
+Fields PodBasics(Fields placement) {
+  Fields fields{{"serviceAccountName", Str(kBuilderName)},
+                {"automountServiceAccountToken", Json::boolean(false)},
+                {"hostNetwork", Json::boolean(true)},
+                {"dnsPolicy", Str("ClusterFirstWithHostNet")}};
+  for (auto& field : placement) fields.push_back(std::move(field));
+  fields.push_back({"tolerations", Tolerations()});
+  return fields;
+}
 
-Json DaemonSetObject(const BuilderSpec& spec) {
-  Json pod_spec = Obj({{"serviceAccountName", Str(kBuilderName)},
-                       {"automountServiceAccountToken", Json::boolean(false)},
-                       {"hostNetwork", Json::boolean(true)},
-                       {"dnsPolicy", Str("ClusterFirstWithHostNet")},
-                       {"nodeSelector", Obj({{kBuilderNodeLabel, Str("true")}})},
-                       {"tolerations", Tolerations()},
-                       {"initContainers", Arr({RsharedInit(spec)})},
-                       {"containers", Arr({BuildkitdContainer(spec), AgentContainer(spec)})},
-                       {"volumes", PodVolumes(spec)}});
+// A DaemonSet `name` of pods labelled `pod_labels` (also its selector) with `pod_spec`; the
+// template carries the server certificate's checksum, so that a renewal rolls its pods.
+Json KimDaemonSet(const BuilderSpec& spec, const std::string& name, Json object_labels,
+                  Json pod_labels, Json pod_spec) {
+  Json template_labels = pod_labels;
+  template_labels[kManagedByLabel] = Str("kim");
   Json template_metadata =
-      Obj({{"labels", ManagedLabels()},
+      Obj({{"labels", std::move(template_labels)},
            {"annotations", Obj({{kTlsChecksumAnnotation, Str(spec.tls_checksum)}})}});
-  Json ds_spec = Obj({{"selector", Obj({{"matchLabels", BuilderSelectorLabels()}})},
+  Json ds_spec = Obj({{"selector", Obj({{"matchLabels", std::move(pod_labels)}})},
                       {"updateStrategy", Obj({{"type", Str("RollingUpdate")}})},
                       {"template", Obj({{"metadata", std::move(template_metadata)},
                                         {"spec", std::move(pod_spec)}})}});
-  return Obj({{"metadata", ObjectMetadata(kBuilderName, spec.namespace_name)},
+  return Obj({{"metadata", ObjectMetadata(name, spec.namespace_name, std::move(object_labels))},
               {"spec", std::move(ds_spec)}});
+}
+
+}  // namespace
+
+Json DaemonSetObject(const BuilderSpec& spec) {
+  Fields pod = PodBasics({{"nodeSelector", Obj({{kBuilderNodeLabel, Str("true")}})}});
+  pod.push_back({"initContainers", Arr({RsharedInit(spec)})});
+  pod.push_back({"containers", Arr({BuildkitdContainer(spec),
+                                    AgentContainer(spec, spec.containerd_socket)})});
+  pod.push_back({"volumes", PodVolumes(spec)});
+  return KimDaemonSet(spec, kBuilderName, ManagedLabels(), BuilderSelectorLabels(),
+                      Obj(std::move(pod)));
+}
+
+Json AgentDaemonSetObject(const BuilderSpec& spec, const RuntimePaths& runtime) {
+  // Builder nodes carry the runtime label too, but their builder pod has the agent already.
+  const Json not_a_builder = Obj(
+      {{"requiredDuringSchedulingIgnoredDuringExecution",
+        Obj({{"nodeSelectorTerms",
+              Arr({Obj({{"matchExpressions",
+                         Arr({Obj({{"key", Str(kBuilderNodeLabel)},
+                                   {"operator", Str("DoesNotExist")}})})}})})}})}});
+  Fields pod = PodBasics({{"nodeSelector", Obj({{kRuntimeNodeLabel, Str(runtime.flavour)}})},
+                          {"affinity", Obj({{"nodeAffinity", not_a_builder}})}});
+  pod.push_back({"containers", Arr({AgentContainer(spec, runtime.socket)})});
+  pod.push_back({"volumes", Arr({HostVolume("containerd-socket", SocketPath(runtime.socket), "Socket"),
+                                 CertsVolume()})});
+  Json labels = Obj({{kNameLabel, Str("kim")}, {kComponentLabel, Str("agent")},
+                     {kManagedByLabel, Str("kim")}});
+  return KimDaemonSet(spec, AgentDaemonSetName(runtime.flavour), std::move(labels),
+                      AgentSelectorLabels(runtime.flavour), Obj(std::move(pod)));
 }
 
 }  // namespace kim::kube

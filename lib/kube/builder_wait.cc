@@ -1,4 +1,4 @@
-// Waiting for the builder's pods: list + watch, judged by ClassifyPod, failing fast when stuck.
+// Waiting for kim's pods: list + watch, judged by ClassifyPod, failing fast when stuck.
 #include "lib/kube/builder_wait.h"
 
 #include <algorithm>
@@ -123,10 +123,10 @@ std::string LogSection(Client& client, const std::string& ns, const std::string&
   return absl::StrCat("\nLast log lines of ", which, ":\n  ", absl::StrJoin(lines, "\n  "));
 }
 
-absl::Status Failure(Client& client, const BuilderWait& wait, const Json& pod,
-                     const PodState& state) {
+absl::Status Failure(Client& client, const BuilderWait& wait, const NodeWait& target,
+                     const Json& pod, const PodState& state) {
   const std::string name = JsonString(pod, {"metadata", "name"});
-  std::string message = absl::StrCat("builder pod ", wait.namespace_name, "/", name, ": ",
+  std::string message = absl::StrCat(target.role, " pod ", wait.namespace_name, "/", name, ": ",
                                      DescribePodState(state));
   if (state.image_pull) {
     absl::StrAppend(&message, " (is the image on the node or in a registry it can pull from? "
@@ -136,20 +136,29 @@ absl::Status Failure(Client& client, const BuilderWait& wait, const Json& pod,
   return absl::FailedPreconditionError(message);
 }
 
-// Node name and what it waits for, for each node that is not ready.
-using Waiting = std::vector<std::pair<std::string, std::string>>;
+// The node, its role and what it waits for, for each node that is not ready.
+struct NotReady {
+  std::string node, role, what;
+};
 
 // "the builder on node `N`: STATE" (or every node's, when there are several).
-std::string WaitingLine(const BuilderWait& wait, const Waiting& waiting) {
-  if (waiting.size() == 1) {
-    return absl::StrCat("the builder on node `", waiting[0].first, "`: ", waiting[0].second);
+std::string WaitingLine(const BuilderWait& wait, const std::vector<NotReady>& waiting) {
+  if (waiting.size() == 1 && wait.nodes.size() == 1) {
+    return absl::StrCat("the ", waiting[0].role, " on node `", waiting[0].node, "`: ",
+                        waiting[0].what);
   }
   std::vector<std::string> parts;
-  for (const auto& [node, what] : waiting) {
-    parts.push_back(absl::StrCat("node `", node, "`: ", what));
+  for (const NotReady& each : waiting) {
+    parts.push_back(absl::StrCat("node `", each.node, "` (", each.role, "): ", each.what));
   }
-  return absl::StrCat("the builder (", wait.nodes.size() - waiting.size(), "/", wait.nodes.size(),
+  return absl::StrCat("kim's pods (", wait.nodes.size() - waiting.size(), "/", wait.nodes.size(),
                       " nodes ready): ", absl::StrJoin(parts, "; "));
+}
+
+// Whether only builder nodes are waited for (the messages then name the builder's pods alone).
+bool BuildersOnly(const BuilderWait& wait) {
+  return std::all_of(wait.nodes.begin(), wait.nodes.end(),
+                     [](const NodeWait& node) { return node.role == "builder"; });
 }
 
 // The newest Warning event of each builder pod ("builder-x: FailedCreatePodSandBox: ..."): what
@@ -163,7 +172,10 @@ std::string PodWarnings(Client& client, const std::string& ns) {
   if (items == nullptr || !items->is_array()) return "";
   for (const Json& event : items->as_array()) {
     const std::string pod = JsonString(event, {"involvedObject", "name"});
-    if (!absl::StartsWith(pod, std::string(kBuilderName) + "-")) continue;
+    if (!absl::StartsWith(pod, std::string(kBuilderName) + "-") &&
+        !absl::StartsWith(pod, kAgentDaemonSetPrefix)) {
+      continue;
+    }
     std::string when = JsonString(event, {"lastTimestamp"});
     if (when.empty()) when = JsonString(event, {"eventTime"});
     auto& slot = newest[pod];
@@ -182,7 +194,8 @@ absl::Status Timeout(Client& client, const BuilderWait& wait, const std::string&
   return absl::DeadlineExceededError(absl::StrCat(
       "timed out after ", absl::FormatDuration(wait.timeout), " waiting for ", waiting_for,
       warnings.empty() ? "" : absl::StrCat("; the kubelet reports ", warnings),
-      " (kubectl -n ", wait.namespace_name, " describe daemonset,pods -l ", kBuilderPodSelector,
+      " (kubectl -n ", wait.namespace_name, " describe daemonset,pods -l ",
+      BuildersOnly(wait) ? kBuilderPodSelector : "app.kubernetes.io/name=kim",
       "; or install with --no-wait)"));
 }
 
@@ -201,30 +214,35 @@ bool IsCurrentBuilderPod(const Json& pod, const Json& daemonset) {
   return generation.empty() || Label(pod, kTemplateGenerationLabel) == generation;
 }
 
-int ReadyBuilderNodes(const Json& pod_list, const Json& daemonset,
-                      const std::vector<std::string>& nodes) {
+NodePodState JudgeNodePods(const Json& pod_list, const Json& daemonset, const std::string& node) {
   std::map<std::string, Json> pods;
   PodsByName(pod_list, pods);
+  NodeVerdict verdict = JudgeNode(pods, daemonset, node);
+  return {.ready = verdict.ready, .waiting = verdict.waiting};
+}
+
+int ReadyBuilderNodes(const Json& pod_list, const Json& daemonset,
+                      const std::vector<std::string>& nodes) {
   int ready = 0;
-  for (const std::string& node : nodes) ready += JudgeNode(pods, daemonset, node).ready ? 1 : 0;
+  for (const std::string& node : nodes) ready += JudgeNodePods(pod_list, daemonset, node).ready;
   return ready;
 }
 
-absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
+absl::Status WaitForKimPods(Client& client, const BuilderWait& wait) {
   const absl::Time start = absl::Now();
   std::map<std::string, Json> pods;
   std::optional<absl::Status> result;
-  std::string last_line = "the builder's pods to be listed";
+  std::string last_line = "kim's pods to be listed";
   // Judges the pods as they stand; true (with `result` set) when the wait is over.
   auto judge = [&]() -> bool {
-    Waiting waiting;
-    for (const std::string& node : wait.nodes) {
-      NodeVerdict verdict = JudgeNode(pods, wait.daemonset, node);
+    std::vector<NotReady> waiting;
+    for (const NodeWait& target : wait.nodes) {
+      NodeVerdict verdict = JudgeNode(pods, target.daemonset, target.node);
       if (verdict.pod != nullptr && verdict.state.kind == PodState::Kind::kFailed) {
-        result = Failure(client, wait, *verdict.pod, verdict.state);
+        result = Failure(client, wait, target, *verdict.pod, verdict.state);
         return true;
       }
-      if (!verdict.ready) waiting.emplace_back(node, verdict.waiting);
+      if (!verdict.ready) waiting.push_back({target.node, target.role, verdict.waiting});
     }
     if (waiting.empty()) {
       result = absl::OkStatus();
@@ -238,7 +256,7 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
     }
     return false;
   };
-  const ListOptions selector{.label_selector = kBuilderPodSelector};
+  const ListOptions selector{.label_selector = kKimPodSelector};
   const absl::Duration grace = std::min(kUnreachableGrace, wait.timeout);
   std::optional<absl::Time> unreachable_since;  // when the API server stopped answering
   absl::Status unreachable;
@@ -280,7 +298,7 @@ absl::Status WaitForBuilderPods(Client& client, const BuilderWait& wait) {
     if (absl::IsDeadlineExceeded(watched)) break;
     if (absl::IsFailedPrecondition(watched)) continue;  // 410 Gone: list again
     // The watch itself broke (a proxy, a dropped connection): list again every second.
-    LogDebug(0, absl::StrCat("watch of the builder's pods failed, polling: ", watched.message()));
+    LogDebug(0, absl::StrCat("watch of kim's pods failed, polling: ", watched.message()));
     absl::SleepFor(std::clamp(wait.deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1)));
   }
   if (unreachable_since) {

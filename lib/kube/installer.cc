@@ -1,8 +1,9 @@
 // The Kubernetes Installer: install / uninstall / info / login / logout of kim's builder. The
-// PKI is installer_pki, discovery builder_discovery, logins cluster_credentials, removal uninstall.
+// nodes' plan is install_nodes, the PKI installer_pki, discovery builder_discovery, info
+// installer_info, logins cluster_credentials, removal uninstall.
 #include "lib/kube/installer.h"
 
-#include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/escaping.h"
@@ -12,51 +13,35 @@
 #include "lib/kube/builder_wait.h"
 #include "lib/kube/cluster_credentials.h"
 #include "lib/kube/deletion.h"
+#include "lib/kube/install_nodes.h"
+#include "lib/kube/installer_info.h"
 #include "lib/kube/installer_objects.h"
 #include "lib/kube/object_helpers.h"
 #include "lib/kube/installer_pki.h"
-#include "lib/kube/pki.h"
 #include "lib/kube/uninstall.h"
 #include "lib/kube/user_access.h"
 
 namespace kim::kube {
 namespace {
 
-// The node chosen for the builder.
-struct BuilderNode {
-  std::string name;
-  std::string address;               // InternalIP, else ExternalIP
-  std::vector<std::string> ips;      // every InternalIP/ExternalIP
-  std::vector<std::string> hostnames;
-  std::string runtime_version;
-};
-
-BuilderNode ReadNode(const Json& node) {
-  BuilderNode out;
-  out.name = JsonString(node, {"metadata", "name"});
-  out.runtime_version = JsonString(node, {"status", "nodeInfo", "containerRuntimeVersion"});
-  out.hostnames.push_back(out.name);
-  const Json* addresses = JsonAt(node, {"status", "addresses"});
-  std::string external;
-  if (addresses != nullptr && addresses->is_array()) {
-    for (const Json& address : addresses->as_array()) {
-      const std::string type = JsonString(address, {"type"});
-      const std::string value = JsonString(address, {"address"});
-      if (type == "InternalIP" || type == "ExternalIP") {
-        out.ips.push_back(value);
-        if (type == "InternalIP" && out.address.empty()) out.address = value;
-        if (type == "ExternalIP" && external.empty()) external = value;
-      } else if (type == "Hostname" || type == "InternalDNS" || type == "ExternalDNS") {
-        if (std::find(out.hostnames.begin(), out.hostnames.end(), value) == out.hostnames.end()) {
-          out.hostnames.push_back(value);
-        }
-      }
-    }
-  }
-  if (out.address.empty()) out.address = external;
-  return out;
+// The agent-only DaemonSets an install wants: one per containerd flavour of the agent nodes.
+std::map<std::string, RuntimePaths> AgentLayouts(const NodePlan& plan) {
+  std::map<std::string, RuntimePaths> layouts;
+  for (const ServedNode& node : plan.agents) layouts.emplace(node.runtime.flavour, node.runtime);
+  return layouts;
 }
 
+// "k3s containerd://1.7.21-k3s1", or "from flags" for a layout the flags gave.
+std::string RuntimeNote(const ServedNode& node) {
+  if (node.runtime.flavour == "custom") return "from flags";
+  return absl::StrCat(node.runtime.flavour, " ", node.runtime_version);
+}
+
+std::vector<std::string> NodeNames(const std::vector<ServedNode>& nodes) {
+  std::vector<std::string> names;
+  for (const ServedNode& node : nodes) names.push_back(node.name);
+  return names;
+}
 
 class KubeInstaller : public Installer {
  public:
@@ -75,7 +60,7 @@ class KubeInstaller : public Installer {
   absl::Status Uninstall(const UninstallOptions& options) override {
     return UninstallBuilder(*client_, ns_, options);
   }
-  absl::StatusOr<BuilderInfo> Info() override;
+  absl::StatusOr<BuilderInfo> Info() override { return ReadBuilderInfo(*client_, ns_); }
   absl::Status Login(const LoginOptions& options) override {
     if (absl::Status s = EnsureNamespace(); !s.ok()) return s;
     return StoreClusterLogin(*client_, ns_, options);
@@ -86,60 +71,87 @@ class KubeInstaller : public Installer {
 
  private:
   absl::Status DoInstall(const InstallOptions& options);
-  absl::StatusOr<BuilderNode> SelectNode(const InstallOptions& options);
-  absl::Status LabelNodes(const BuilderNode& node, const Progress& progress);
+  // Chooses the builder nodes and gives every other containerd node its agent's layout.
+  absl::StatusOr<NodePlan> PlanInstall(const InstallOptions& options);
+  // Labels the builder nodes with the builder role and every served node with its runtime;
+  // nodes labelled by an earlier install lose what they no longer are.
+  absl::Status LabelNodes(const NodePlan& plan, const Progress& progress);
+  // --force: deletes the builder's objects and the agent DaemonSets, and waits until gone.
+  absl::Status DeleteForForce(const InstallOptions& options, absl::Time deadline);
   absl::Status EnsureNamespace();
   // Creates `desired`, or updates the stored object when its content hash differs. Returns
   // whether anything was written.
   absl::StatusOr<bool> Ensure(const Resource& resource, Json desired);
-  absl::Status WaitReady(const BuilderNode& node, const InstallOptions& options,
-                         absl::Time deadline);
+  // Writes the agent DaemonSet of each layout in `plan` and deletes those of layouts no node
+  // has any more. Returns whether anything was written.
+  absl::StatusOr<bool> EnsureAgentDaemonSets(const BuilderSpec& spec, const NodePlan& plan,
+                                             const Progress& progress);
+  absl::Status WaitReady(const NodePlan& plan, const InstallOptions& options, absl::Time deadline);
 
   std::shared_ptr<Client> client_;
   std::string ns_;
 };
 
-absl::StatusOr<BuilderNode> KubeInstaller::SelectNode(const InstallOptions& options) {
-  auto nodes = client_->List(kNodes, "", {.label_selector = options.selector});
-  if (!nodes.ok()) return nodes.status();
-  const Json* items = JsonAt(*nodes, {"items"});
-  if (items == nullptr || !items->is_array() || items->size() == 0) {
-    if (options.selector.empty()) return absl::FailedPreconditionError("the cluster has no nodes");
-    return absl::FailedPreconditionError(
-        absl::StrCat("failed to select any nodes: none matches --selector \"", options.selector, "\""));
-  }
-  if (items->size() > 1) {
-    std::vector<std::string> names;
-    for (const Json& item : items->as_array()) names.push_back(JsonString(item, {"metadata", "name"}));
-    return absl::FailedPreconditionError(absl::StrCat(
-        items->size(), " nodes match (", absl::StrJoin(names, ", "),
-        "): kim runs one builder node; choose it with --selector kubernetes.io/hostname=", names[0]));
-  }
-  BuilderNode node = ReadNode(items->at(0));
-  if (node.address.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("node \"", node.name, "\" reports no InternalIP or ExternalIP address"));
-  }
-  return node;
+absl::StatusOr<NodePlan> KubeInstaller::PlanInstall(const InstallOptions& options) {
+  auto matching = client_->List(kNodes, "", {.label_selector = options.selector});
+  if (!matching.ok()) return matching.status();
+  auto builders = ChooseBuilderNodes(*matching, options.selector);
+  if (!builders.ok()) return builders.status();
+  auto all = options.selector.empty() ? matching : client_->List(kNodes, "");
+  if (!all.ok()) return all.status();
+  return PlanNodes(*all, *builders,
+                   {.socket = options.containerd_socket, .volume = options.containerd_volume});
 }
 
-absl::Status KubeInstaller::LabelNodes(const BuilderNode& node, const Progress& progress) {
-  // Nodes labelled by an earlier install with another selector lose the role.
-  auto labelled = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
-  if (!labelled.ok()) return labelled.status();
-  bool has_label = false;
-  for (const Json& item : labelled->at("items").as_array()) {
-    const std::string name = JsonString(item, {"metadata", "name"});
-    if (name == node.name) {
-      has_label = Label(item, kBuilderNodeLabel) == "true";
-      continue;
+absl::Status KubeInstaller::LabelNodes(const NodePlan& plan, const Progress& progress) {
+  std::set<std::string> builders, served;
+  for (const ServedNode* node : plan.All()) served.insert(node->name);
+  for (const ServedNode& node : plan.builders) builders.insert(node.name);
+  for (const char* label : {kBuilderNodeLabel, kRuntimeNodeLabel}) {
+    auto labelled = client_->List(kNodes, "", {.label_selector = label});
+    if (!labelled.ok()) return labelled.status();
+    for (const Json& item : labelled->at("items").as_array()) {
+      const std::string name = JsonString(item, {"metadata", "name"});
+      const bool keep = label == kBuilderNodeLabel ? builders.count(name) : served.count(name);
+      if (keep) continue;
+      absl::Status s = label == kBuilderNodeLabel ? RemoveBuilderRole(*client_, name, progress)
+                                                  : RemoveRuntimeLabel(*client_, name, progress);
+      if (!s.ok()) return s;
     }
-    if (absl::Status s = RemoveBuilderRole(*client_, name, progress); !s.ok()) return s;
   }
-  if (has_label) return absl::OkStatus();
-  Say(progress, absl::StrCat("Applying node-role `builder` to node `", node.name, "`"));
-  Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":"true"}}})"));
-  return client_->MergePatch(kNodes, "", node.name, patch).status();
+  for (const ServedNode* node : plan.All()) {
+    std::map<std::string, std::string> labels;
+    if (builders.count(node->name) && !node->builder_label) {
+      Say(progress, absl::StrCat("Applying node-role `builder` to node `", node->name, "`"));
+      labels[kBuilderNodeLabel] = "true";
+    }
+    if (node->runtime_label != node->runtime.flavour) {
+      labels[kRuntimeNodeLabel] = node->runtime.flavour;
+    }
+    if (labels.empty()) continue;
+    if (absl::Status s = PatchNodeLabels(*client_, node->name, labels); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KubeInstaller::DeleteForForce(const InstallOptions& options, absl::Time deadline) {
+  Say(options.progress, "Deleting the existing builder and agents (--force)");
+  std::vector<std::pair<const Resource*, std::string>> objects = {
+      {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
+      {&kSecrets, kServerSecret},   {&kSecrets, kClientSecret},  {&kSecrets, kCaSecret},
+      {&kServiceAccounts, kBuilderName}};
+  for (const char* flavour : kRuntimeFlavours) {
+    objects.push_back({&kDaemonSets, AgentDaemonSetName(flavour)});
+  }
+  for (const auto& [resource, name] : objects) {
+    if (absl::Status s = IgnoreNotFound(client_->Delete(*resource, ns_, name)); !s.ok()) return s;
+  }
+  for (const auto& [resource, name] : objects) {
+    absl::Status s =
+        WaitDeleted(*client_, *resource, ns_, name, deadline, options.timeout, options.progress);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status KubeInstaller::EnsureNamespace() {
@@ -197,24 +209,90 @@ absl::StatusOr<bool> KubeInstaller::Ensure(const Resource& resource, Json desire
   return wrote;
 }
 
-absl::Status KubeInstaller::WaitReady(const BuilderNode& node, const InstallOptions& options,
-                                      absl::Time deadline) {
-  auto daemonset = client_->Get(kDaemonSets, ns_, kBuilderName);
-  if (!daemonset.ok()) return daemonset.status();
-  return WaitForBuilderPods(*client_, {.namespace_name = ns_,
-                                       .daemonset = *daemonset,
-                                       .nodes = {node.name},
-                                       .deadline = deadline,
-                                       .timeout = options.timeout,
-                                       .progress = options.progress});
+absl::StatusOr<bool> KubeInstaller::EnsureAgentDaemonSets(const BuilderSpec& spec,
+                                                          const NodePlan& plan,
+                                                          const Progress& progress) {
+  const std::map<std::string, RuntimePaths> layouts = AgentLayouts(plan);
+  bool wrote = false;
+  for (const auto& [flavour, runtime] : layouts) {
+    std::vector<std::string> nodes;
+    for (const ServedNode& node : plan.agents) {
+      if (node.runtime.flavour == flavour) nodes.push_back(node.name);
+    }
+    Say(progress, absl::StrCat("Agent DaemonSet `", AgentDaemonSetName(flavour), "` for node",
+                               nodes.size() == 1 ? " `" : "s `", absl::StrJoin(nodes, "`, `"),
+                               "`: containerd socket ", runtime.socket));
+    auto written = Ensure(kDaemonSets, AgentDaemonSetObject(spec, runtime));
+    if (!written.ok()) return written.status();
+    wrote = wrote || *written;
+  }
+  for (const char* flavour : kRuntimeFlavours) {  // layouts no node has any more
+    if (layouts.count(flavour)) continue;
+    absl::Status deleted = client_->Delete(kDaemonSets, ns_, AgentDaemonSetName(flavour));
+    if (absl::IsNotFound(deleted)) continue;
+    if (!deleted.ok()) return deleted;
+    Say(progress, absl::StrCat("Deleted DaemonSet `", AgentDaemonSetName(flavour),
+                               "`: no agent node has that containerd layout any more"));
+    wrote = true;
+  }
+  return wrote;
 }
 
-absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
-  const absl::Time deadline = absl::Now() + options.timeout;
-  auto node = SelectNode(options);
-  if (!node.ok()) return node.status();
+absl::Status KubeInstaller::WaitReady(const NodePlan& plan, const InstallOptions& options,
+                                      absl::Time deadline) {
+  BuilderWait wait{.namespace_name = ns_, .deadline = deadline, .timeout = options.timeout,
+                   .progress = options.progress};
+  auto builder = client_->Get(kDaemonSets, ns_, kBuilderName);
+  if (!builder.ok()) return builder.status();
+  for (const ServedNode& node : plan.builders) wait.nodes.push_back({node.name, "builder", *builder});
+  std::map<std::string, Json> agents;  // by flavour
+  for (const ServedNode& node : plan.agents) {
+    if (!node.ready) {  // its pod comes when the kubelet is back: no reason to fail the install
+      Say(options.progress, absl::StrCat("Not waiting for the agent on node `", node.name,
+                                         "`: the node is not Ready"));
+      continue;
+    }
+    if (!agents.count(node.runtime.flavour)) {
+      auto ds = client_->Get(kDaemonSets, ns_, AgentDaemonSetName(node.runtime.flavour));
+      if (!ds.ok()) return ds.status();
+      agents[node.runtime.flavour] = *ds;
+    }
+    wait.nodes.push_back({node.name, "agent", agents[node.runtime.flavour]});
+  }
+  return WaitForKimPods(*client_, wait);
+}
+
+// The lines that end a successful install: where the builder answers, and the agents.
+void SayReady(const NodePlan& plan, const BuilderSpec& spec, const InstallOptions& options) {
+  if (plan.builders.size() == 1) {
+    const std::string host =
+        options.endpoint_addr.empty() ? plan.builders[0].address : options.endpoint_addr;
+    Say(options.progress, absl::StrCat("Builder ready: buildkitd at ", host, ":",
+                                       spec.buildkit_port, ", kim-agent at ", host, ":",
+                                       spec.agent_port));
+  } else {
+    std::vector<std::string> hosts;
+    for (const ServedNode& node : plan.builders) {
+      hosts.push_back(absl::StrCat(node.name, " (", node.address, ")"));
+    }
+    Say(options.progress, absl::StrCat("Builder ready on ", plan.builders.size(), " nodes: ",
+                                       absl::StrJoin(hosts, ", "), "; buildkitd on port ",
+                                       spec.buildkit_port, ", kim-agent on port ", spec.agent_port));
+  }
+  std::vector<std::string> agents;
+  for (const ServedNode& node : plan.agents) {
+    if (node.ready) agents.push_back(node.name);
+  }
+  if (!agents.empty()) {
+    Say(options.progress, absl::StrCat("Agents ready on ", absl::StrJoin(agents, ", "),
+                                       " (kim-agent on port ", spec.agent_port, ")"));
+  }
+}
+
+// The objects' common spec from the options and the plan.
+BuilderSpec SpecFrom(const std::string& ns, const InstallOptions& options, const NodePlan& plan) {
   BuilderSpec spec;
-  spec.namespace_name = ns_;
+  spec.namespace_name = ns;
   spec.agent_image = options.agent_image.empty()
                          ? absl::StrCat(kDefaultAgentRepository, ":", std::string(kim::Version()))
                          : options.agent_image;
@@ -228,38 +306,36 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
   spec.buildkit_port = options.buildkit_port;
   spec.buildkit_socket = options.buildkit_socket;
   spec.endpoint_addr = options.endpoint_addr;
-  spec.node_name = node->name;
-  spec.node_address = node->address;
-  spec.containerd_socket = options.containerd_socket;
-  spec.containerd_volume = options.containerd_volume;
-  std::string runtime_note = "from flags";
-  if (spec.containerd_socket.empty() || spec.containerd_volume.empty()) {
-    auto runtime = DetectRuntime(node->name, node->runtime_version);
-    if (!runtime.ok()) return runtime.status();
-    if (spec.containerd_socket.empty()) spec.containerd_socket = runtime->socket;
-    if (spec.containerd_volume.empty()) spec.containerd_volume = runtime->volume;
-    runtime_note = absl::StrCat(runtime->flavour, " ", node->runtime_version);
+  for (const ServedNode& node : plan.builders) spec.builders.push_back({node.name, node.address});
+  spec.containerd_socket = plan.builders.front().runtime.socket;
+  spec.containerd_volume = plan.builders.front().runtime.volume;
+  return spec;
+}
+
+// The names the server certificate carries: every served node's.
+ServerNames NamesOf(const NodePlan& plan, const std::string& endpoint_addr) {
+  ServerNames names{.endpoint_addr = endpoint_addr};
+  for (const ServedNode* node : plan.All()) {
+    names.hostnames.insert(names.hostnames.end(), node->hostnames.begin(), node->hostnames.end());
+    names.ips.insert(names.ips.end(), node->ips.begin(), node->ips.end());
   }
+  return names;
+}
 
-  if (absl::Status s = LabelNodes(*node, options.progress); !s.ok()) return s;
-  Say(options.progress, absl::StrCat("Builder node `", node->name, "` (", node->address, "): ",
-                                     runtime_note, ", containerd socket ", spec.containerd_socket));
-
+absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  auto plan = PlanInstall(options);
+  if (!plan.ok()) return plan.status();
+  for (const std::string& warning : plan->warnings) Say(options.progress, warning);
+  BuilderSpec spec = SpecFrom(ns_, options, *plan);
+  if (absl::Status s = LabelNodes(*plan, options.progress); !s.ok()) return s;
+  for (const ServedNode& node : plan->builders) {
+    Say(options.progress, absl::StrCat("Builder node `", node.name, "` (", node.address, "): ",
+                                       RuntimeNote(node), ", containerd socket ",
+                                       node.runtime.socket));
+  }
   if (options.force) {
-    Say(options.progress, "Deleting the existing builder (--force)");
-    const std::vector<std::pair<const Resource*, std::string>> objects = {
-        {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
-        {&kSecrets, kServerSecret},   {&kSecrets, kClientSecret},  {&kSecrets, kCaSecret},
-        {&kServiceAccounts, kBuilderName}};
-    for (const auto& [resource, name] : objects) {
-      absl::Status s = IgnoreNotFound(client_->Delete(*resource, ns_, name));
-      if (!s.ok()) return s;
-    }
-    for (const auto& [resource, name] : objects) {
-      absl::Status s =
-          WaitDeleted(*client_, *resource, ns_, name, deadline, options.timeout, options.progress);
-      if (!s.ok()) return s;
-    }
+    if (absl::Status s = DeleteForForce(options, deadline); !s.ok()) return s;
   }
 
   Say(options.progress, absl::StrCat("Asserting namespace `", ns_, "`"));
@@ -270,10 +346,8 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
   if (auto s = Ensure(kRoles, UserRoleObject(ns_)); !s.ok()) return s.status();
   if (auto s = Ensure(kClusterRoles, UserClusterRoleObject()); !s.ok()) return s.status();
   Say(options.progress, "Asserting TLS secrets");
-  auto checksum = EnsureBuilderPki(
-      *client_, ns_,
-      {.hostnames = node->hostnames, .ips = node->ips, .endpoint_addr = options.endpoint_addr},
-      options.progress);
+  auto checksum =
+      EnsureBuilderPki(*client_, ns_, NamesOf(*plan, options.endpoint_addr), options.progress);
   if (!checksum.ok()) return checksum.status();
   spec.tls_checksum = *checksum;
   Say(options.progress, "Asserting service/endpoints");
@@ -281,64 +355,14 @@ absl::Status KubeInstaller::DoInstall(const InstallOptions& options) {
   if (auto s = Ensure(kEndpoints, EndpointsObject(spec)); !s.ok()) return s.status();
   auto wrote = Ensure(kDaemonSets, DaemonSetObject(spec));
   if (!wrote.ok()) return wrote.status();
-  Say(options.progress, *wrote ? "Installing builder daemon" : "Builder daemon is up to date");
+  auto agents_wrote = EnsureAgentDaemonSets(spec, *plan, options.progress);
+  if (!agents_wrote.ok()) return agents_wrote.status();
+  Say(options.progress, *wrote || *agents_wrote ? "Installing builder daemon"
+                                                : "Builder daemon is up to date");
   if (options.no_wait) return absl::OkStatus();
-  if (absl::Status s = WaitReady(*node, options, deadline); !s.ok()) return s;
-  const std::string host = options.endpoint_addr.empty() ? node->address : options.endpoint_addr;
-  Say(options.progress, absl::StrCat("Builder ready: buildkitd at ", host, ":", spec.buildkit_port,
-                                     ", kim-agent at ", host, ":", spec.agent_port));
+  if (absl::Status s = WaitReady(*plan, options, deadline); !s.ok()) return s;
+  SayReady(*plan, spec, options);
   return absl::OkStatus();
-}
-
-std::string ImageOf(const Json& ds, const std::string& container) {
-  const Json* containers = JsonAt(ds, {"spec", "template", "spec", "containers"});
-  if (containers == nullptr || !containers->is_array()) return "";
-  for (const Json& c : containers->as_array()) {
-    if (JsonString(c, {"name"}) == container) return JsonString(c, {"image"});
-  }
-  return "";
-}
-
-std::string TagOf(const std::string& image) {
-  const size_t colon = image.rfind(':');
-  if (colon == std::string::npos || colon < image.rfind('/')) return "latest";
-  return image.substr(colon + 1);
-}
-
-absl::StatusOr<BuilderInfo> KubeInstaller::Info() {
-  auto ds = client_->Get(kDaemonSets, ns_, kBuilderName);
-  if (absl::IsNotFound(ds.status())) {
-    return absl::NotFoundError(absl::StrCat("kim is not installed in namespace \"", ns_,
-                                            "\": run \"kim system install\""));
-  }
-  if (!ds.ok()) return WithUserRoleHint(ds.status(), ns_);
-  BuilderInfo info;
-  info.namespace_name = ns_;
-  info.buildkit_image = ImageOf(*ds, "buildkitd");
-  info.agent_image = ImageOf(*ds, "agent");
-  info.buildkit_version = TagOf(info.buildkit_image);
-  info.agent_version = TagOf(info.agent_image);
-  auto nodes = client_->List(kNodes, "", {.label_selector = kBuilderNodeLabel});
-  if (!nodes.ok()) return WithUserRoleHint(nodes.status(), ns_, UserScope::kCluster);
-  for (const Json& item : nodes->at("items").as_array()) {
-    info.nodes.push_back(JsonString(item, {"metadata", "name"}));
-  }
-  // Readiness as the pods tell it (the DaemonSet's status is only as fresh as its controller).
-  auto pods = client_->List(kPods, ns_, {.label_selector = kBuilderPodSelector});
-  if (!pods.ok()) return WithUserRoleHint(pods.status(), ns_);
-  info.desired = static_cast<int>(info.nodes.size());
-  info.ready = ReadyBuilderNodes(*pods, *ds, info.nodes);
-  auto endpoint = DiscoverBuilder(*client_, ns_);
-  if (endpoint.ok()) {
-    info.buildkit_endpoint = absl::StrCat(endpoint->host, ":", endpoint->buildkit_port);
-    info.agent_endpoint = absl::StrCat(endpoint->host, ":", endpoint->agent_port);
-  }
-  auto server = client_->Get(kSecrets, ns_, kServerSecret);
-  if (server.ok()) {
-    auto cert = InspectCertificate(DecodedField(*server, "tls.crt"));
-    if (cert.ok()) info.certificate_expiry = cert->not_after;
-  }
-  return info;
 }
 
 }  // namespace

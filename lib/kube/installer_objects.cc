@@ -18,8 +18,16 @@ using namespace json;  // NOLINT: the builders are this file's vocabulary
 }  // namespace
 
 Json BuilderSelectorLabels() {
-  return Obj({{"app.kubernetes.io/name", Str("kim")},
-              {"app.kubernetes.io/component", Str("builder")}});
+  return Obj({{kNameLabel, Str("kim")}, {kComponentLabel, Str("builder")}});
+}
+
+Json AgentSelectorLabels(const std::string& flavour) {
+  return Obj({{kNameLabel, Str("kim")}, {kComponentLabel, Str("agent")},
+              {kRuntimeNodeLabel, Str(flavour)}});
+}
+
+std::string AgentDaemonSetName(const std::string& flavour) {
+  return absl::StrCat(kAgentDaemonSetPrefix, flavour);
 }
 
 Json ObjectMetadata(const std::string& name, const std::string& ns, Json labels) {
@@ -30,8 +38,7 @@ Json ObjectMetadata(const std::string& name, const std::string& ns, Json labels)
 }
 
 Json ManagedLabels() {
-  return Obj({{"app.kubernetes.io/name", Str("kim")},
-              {"app.kubernetes.io/component", Str("builder")},
+  return Obj({{kNameLabel, Str("kim")}, {kComponentLabel, Str("builder")},
               {kManagedByLabel, Str("kim")}});
 }
 
@@ -81,11 +88,14 @@ Json ServiceObject(const BuilderSpec& spec) {
 }
 
 Json EndpointsObject(const BuilderSpec& spec) {
+  std::vector<Json> addresses;
+  for (const BuilderNodeAddress& builder : spec.builders) {
+    addresses.push_back(Obj({{"ip", Str(builder.host)}, {"nodeName", Str(builder.node)}}));
+  }
   return Obj(
       {{"metadata", ObjectMetadata(kBuilderName, spec.namespace_name)},
        {"subsets",
-        Arr({Obj({{"addresses", Arr({Obj({{"ip", Str(spec.node_address)},
-                                           {"nodeName", Str(spec.node_name)}})})},
+        Arr({Obj({{"addresses", Arr(std::move(addresses))},
                   {"ports", Arr({Obj({{"name", Str(kBuildkitPortName)},
                                       {"port", Num(spec.buildkit_port)},
                                       {"protocol", Str("TCP")}}),

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/kube/client.h"
+#include "lib/kube/installer.h"
 
 namespace kim::kube {
 
@@ -30,6 +31,15 @@ inline constexpr char kServerSecret[] = "kim-tls-server";  // mounted by the pod
 inline constexpr char kClientSecret[] = "kim-tls-client";  // read by the CLI
 inline constexpr char kDockerConfigSecret[] = "kim-docker-config";
 inline constexpr char kBuilderNodeLabel[] = "node-role.kubernetes.io/builder";
+// On every node kim serves: the containerd layout (flavour) its agent uses; the agent-only
+// DaemonSets select their nodes by it.
+inline constexpr char kRuntimeNodeLabel[] = "kim.rancher.io/runtime";
+inline constexpr char kNameLabel[] = "app.kubernetes.io/name";
+inline constexpr char kComponentLabel[] = "app.kubernetes.io/component";
+// The agent-only DaemonSets are named this and a flavour: agent-containerd, agent-k3s,
+// agent-custom (every flavour kim writes, so that RBAC can name them).
+inline constexpr char kAgentDaemonSetPrefix[] = "agent-";
+inline constexpr const char* kRuntimeFlavours[] = {"containerd", "k3s", "custom"};
 inline constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
 inline constexpr char kEndpointOverrideAnnotation[] = "images.cattle.io/endpoint-override";
 inline constexpr char kSpecHashAnnotation[] = "kim.rancher.io/spec-hash";
@@ -40,7 +50,7 @@ inline constexpr char kDefaultAgentRepository[] = "docker.io/rancher/kim-agent";
 
 // Where the node's containerd lives.
 struct RuntimePaths {
-  std::string flavour;  // "k3s" or "containerd"
+  std::string flavour;  // "k3s", "containerd", or "custom" (from --containerd-socket/-volume)
   std::string socket;   // /run/k3s/containerd/containerd.sock
   std::string volume;   // containerd's root: /var/lib/rancher/k3s/agent/containerd
 };
@@ -62,8 +72,7 @@ struct BuilderSpec {
   std::string containerd_socket;
   std::string containerd_volume;
   std::string endpoint_addr;   // annotation on the Service when set
-  std::string node_name;       // the builder node
-  std::string node_address;    // its InternalIP (Endpoints)
+  std::vector<BuilderNodeAddress> builders;  // every builder node and its address (Endpoints)
   std::string tls_checksum;    // of the server Secret: a renewal rolls the pods
 };
 
@@ -75,14 +84,23 @@ Json NamespaceObject(const std::string& name);
 Json ObjectMetadata(const std::string& name, const std::string& ns, Json labels = ManagedLabels());
 // The labels that select the builder's pods.
 Json BuilderSelectorLabels();
+// The labels that select the pods of the agent-only DaemonSet of `flavour`.
+Json AgentSelectorLabels(const std::string& flavour);
+// "agent-<flavour>": the agent-only DaemonSet of that containerd layout.
+std::string AgentDaemonSetName(const std::string& flavour);
 Json ServiceAccountObject(const BuilderSpec& spec);
 // Headless and selector-less: kim writes its Endpoints itself (the builder runs with
 // hostNetwork, so the endpoint is the node's address and needs no controller).
 Json ServiceObject(const BuilderSpec& spec);
+// One address per builder node, with its nodeName, in spec.builders' order.
 Json EndpointsObject(const BuilderSpec& spec);
 // The builder DaemonSet (lib/kube/builder_pod.cc): buildkitd and kim-agent, hostNetwork but not
 // hostPID; each container mounts only the node paths it needs (docs/security.md lists them).
 Json DaemonSetObject(const BuilderSpec& spec);
+// The agent-only DaemonSet "agent-<runtime.flavour>": the builder pod's agent container alone,
+// on the nodes labelled kim.rancher.io/runtime=<flavour> that are not builder nodes (a required
+// node affinity: node-role.kubernetes.io/builder DoesNotExist), with runtime.socket mounted.
+Json AgentDaemonSetObject(const BuilderSpec& spec, const RuntimePaths& runtime);
 // A kubernetes.io/tls Secret (tls.crt, tls.key and, when ca_pem is set, ca.crt).
 Json TlsSecretObject(const std::string& name, const std::string& namespace_name,
                      const std::string& cert_pem, const std::string& key_pem,

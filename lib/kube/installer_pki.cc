@@ -95,7 +95,7 @@ absl::StatusOr<KeyPair> PkiSecrets::EnsureCa(bool* renewed) {
 absl::StatusOr<KeyPair> PkiSecrets::EnsureServer(const KeyPair& ca, bool ca_new,
                                                  const ServerNames& names) {
   const absl::Time now = absl::Now();
-  // Server: names the builder node (and the override address), renewed when they change.
+  // Server: names every served node (and the override address), renewed when they change.
   std::set<std::string> dns = {absl::StrCat(kBuilderName, ".", ns_, ".svc"),
                                absl::StrCat(kBuilderName, ".", ns_, ".svc.cluster.local"),
                                "localhost"};
@@ -117,9 +117,11 @@ absl::StatusOr<KeyPair> PkiSecrets::EnsureServer(const KeyPair& ca, bool ca_new,
       reason = "invalid";
     } else if (info->not_after - now < kRenewBefore) {
       reason = "near expiry";
+    } else if (!info->client_auth || !info->server_auth) {
+      reason = "agents now dial each other";
     } else if (std::set<std::string>(info->dns_names.begin(), info->dns_names.end()) != dns ||
                std::set<std::string>(info->ip_addresses.begin(), info->ip_addresses.end()) != ips) {
-      reason = "the builder node's addresses changed";
+      reason = "the nodes' addresses changed";
     } else {
       reason.clear();
     }
@@ -131,6 +133,7 @@ absl::StatusOr<KeyPair> PkiSecrets::EnsureServer(const KeyPair& ca, bool ca_new,
              .dns_names = std::vector<std::string>(dns.begin(), dns.end()),
              .ip_addresses = std::vector<std::string>(ips.begin(), ips.end()),
              .server_auth = true,
+             .client_auth = true,  // agents dial each other with it (distribution)
              .validity = kLeafValidity});
     if (!issued.ok()) return issued.status();
     server = *issued;

@@ -15,13 +15,14 @@ namespace kim::kube {
 
 // The names the server certificate carries besides the builder Service's and localhost.
 struct ServerNames {
-  std::vector<std::string> hostnames;  // the builder node's
-  std::vector<std::string> ips;        // the builder node's InternalIP/ExternalIP addresses
+  std::vector<std::string> hostnames;  // every served node's
+  std::vector<std::string> ips;        // every served node's InternalIP/ExternalIP addresses
   std::string endpoint_addr;           // --endpoint-addr (an IP or a DNS name), if any
 };
 
 // Loads or (re)generates the CA, the server and the client certificates in namespace `ns`,
-// telling `progress` what it generates or renews. Returns the server certificate's checksum
+// telling `progress` what it generates or renews. The server certificate is for serverAuth and
+// clientAuth (agents dial each other with it); one lacking clientAuth is renewed. Returns the server certificate's checksum
 // (pods restart when it changes); the API server's errors otherwise.
 absl::StatusOr<std::string> EnsureBuilderPki(Client& client, const std::string& ns,
                                              const ServerNames& names, const Progress& progress);

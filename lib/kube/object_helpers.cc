@@ -28,10 +28,24 @@ absl::Status IgnoreNotFound(absl::Status status) {
   return absl::IsNotFound(status) ? absl::OkStatus() : status;
 }
 
+absl::Status PatchNodeLabels(Client& client, const std::string& name,
+                             const std::map<std::string, std::string>& labels) {
+  Json values = Json::object();
+  for (const auto& [key, value] : labels) values[key] = value.empty() ? Json::null() : Json::string(value);
+  Json patch = Json::object();
+  patch["metadata"] = Json::object();
+  patch["metadata"]["labels"] = values;
+  return IgnoreNotFound(client.MergePatch(kNodes, "", name, patch).status());
+}
+
 absl::Status RemoveBuilderRole(Client& client, const std::string& name, const Progress& progress) {
   Say(progress, absl::StrCat("Removing node-role `builder` from node `", name, "`"));
-  Json patch = Json::parse(absl::StrCat(R"({"metadata":{"labels":{")", kBuilderNodeLabel, R"(":null}}})"));
-  return IgnoreNotFound(client.MergePatch(kNodes, "", name, patch).status());
+  return PatchNodeLabels(client, name, {{kBuilderNodeLabel, ""}});
+}
+
+absl::Status RemoveRuntimeLabel(Client& client, const std::string& name, const Progress& progress) {
+  Say(progress, absl::StrCat("Removing label `", kRuntimeNodeLabel, "` from node `", name, "`"));
+  return PatchNodeLabels(client, name, {{kRuntimeNodeLabel, ""}});
 }
 
 }  // namespace kim::kube

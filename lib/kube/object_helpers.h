@@ -4,6 +4,7 @@
 #define KIM_LIB_KUBE_OBJECT_HELPERS_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -27,8 +28,16 @@ std::string Label(const Json& object, const std::string& key);
 // OK for NotFound, `status` otherwise: deleting what is already gone is fine.
 absl::Status IgnoreNotFound(absl::Status status);
 
+// Sets the labels of node `name` to `labels`' values in one merge patch; an empty value removes
+// the label. A node that is gone is fine.
+absl::Status PatchNodeLabels(Client& client, const std::string& name,
+                             const std::map<std::string, std::string>& labels);
+
 // Removes the builder node role label from node `name`, saying so.
 absl::Status RemoveBuilderRole(Client& client, const std::string& name, const Progress& progress);
+
+// Removes kim's runtime label (kim.rancher.io/runtime) from node `name`, saying so.
+absl::Status RemoveRuntimeLabel(Client& client, const std::string& name, const Progress& progress);
 
 }  // namespace kim::kube
 

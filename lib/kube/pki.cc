@@ -150,6 +150,9 @@ absl::StatusOr<CertificateInfo> InspectCertificate(const std::string& pem) {
   info.not_before = ToTime(X509_get0_notBefore(cert.get()));
   info.not_after = ToTime(X509_get0_notAfter(cert.get()));
   info.is_ca = X509_check_ca(cert.get()) != 0;
+  const uint32_t usages = X509_get_extended_key_usage(cert.get());  // UINT32_MAX: no extension
+  info.server_auth = usages != UINT32_MAX && (usages & XKU_SSL_SERVER) != 0;
+  info.client_auth = usages != UINT32_MAX && (usages & XKU_SSL_CLIENT) != 0;
   OpenSslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {

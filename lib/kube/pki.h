@@ -40,6 +40,8 @@ struct CertificateInfo {
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
   bool is_ca = false;
+  bool server_auth = false;  // extended key usage serverAuth
+  bool client_auth = false;  // extended key usage clientAuth
 };
 
 // Reads the first certificate of `pem`. InvalidArgument when it does not parse.

@@ -13,12 +13,17 @@
 namespace kim::kube {
 namespace {
 
-absl::Status RemoveBuilderRoles(Client& client, const Progress& progress) {
-  auto labelled = client.List(kNodes, "", {.label_selector = kBuilderNodeLabel});
-  if (!labelled.ok()) return labelled.status();
-  for (const Json& item : labelled->at("items").as_array()) {
-    absl::Status s = RemoveBuilderRole(client, JsonString(item, {"metadata", "name"}), progress);
-    if (!s.ok()) return s;
+// Removes the builder role and then the runtime label from every node that has them.
+absl::Status RemoveNodeLabels(Client& client, const Progress& progress) {
+  for (const char* label : {kBuilderNodeLabel, kRuntimeNodeLabel}) {
+    auto labelled = client.List(kNodes, "", {.label_selector = label});
+    if (!labelled.ok()) return labelled.status();
+    for (const Json& item : labelled->at("items").as_array()) {
+      const std::string name = JsonString(item, {"metadata", "name"});
+      absl::Status s = label == kBuilderNodeLabel ? RemoveBuilderRole(client, name, progress)
+                                                  : RemoveRuntimeLabel(client, name, progress);
+      if (!s.ok()) return s;
+    }
   }
   return absl::OkStatus();
 }
@@ -28,7 +33,7 @@ absl::Status RemoveBuilderRoles(Client& client, const Progress& progress) {
 absl::Status UninstallBuilder(Client& client, const std::string& ns,
                               const UninstallOptions& options) {
   const absl::Time deadline = absl::Now() + options.timeout;
-  if (absl::Status s = RemoveBuilderRoles(client, options.progress); !s.ok()) return s;
+  if (absl::Status s = RemoveNodeLabels(client, options.progress); !s.ok()) return s;
   // The ClusterRole kim-user is cluster-wide: removed even when the namespace is already gone.
   // Bindings to it are the admin's: they stay (docs/security.md).
   Say(options.progress, absl::StrCat("Deleting the ClusterRole `", kUserRoleName, "`"));
@@ -45,6 +50,9 @@ absl::Status UninstallBuilder(Client& client, const std::string& ns,
   std::vector<std::pair<const Resource*, std::string>> objects = {
       {&kDaemonSets, kBuilderName}, {&kEndpoints, kBuilderName}, {&kServices, kBuilderName},
       {&kServiceAccounts, kBuilderName}, {&kRoles, kUserRoleName}};
+  for (const char* flavour : kRuntimeFlavours) {
+    objects.push_back({&kDaemonSets, AgentDaemonSetName(flavour)});
+  }
   auto secrets = client.List(kSecrets, ns, {.label_selector = absl::StrCat(kManagedByLabel, "=kim")});
   if (!secrets.ok()) return secrets.status();
   for (const Json& secret : secrets->at("items").as_array()) {

@@ -10,9 +10,9 @@
 
 namespace kim::kube {
 
-// Removes kim's builder from namespace `ns`: first the builder role label from every node (so
-// that nothing is scheduled there again, whatever happens next), then the DaemonSet, Service,
-// Endpoints, ServiceAccount and kim's Secrets, then the namespace when kim created it (or with
+// Removes kim's builder from namespace `ns`: first the builder role and runtime labels from
+// every node (so that nothing is scheduled there again, whatever happens next), then the
+// DaemonSets (builder and agents), Service, Endpoints, ServiceAccount and kim's Secrets, then the namespace when kim created it (or with
 // options.force). Waits until each is gone unless options.no_wait; at options.timeout fails
 // naming what holds the object (finalizers; for the namespace its conditions and contents).
 absl::Status UninstallBuilder(Client& client, const std::string& ns,

@@ -45,13 +45,15 @@ std::string SubjectFlag(const std::string& user) {
 }  // namespace
 
 Json UserRoleObject(const std::string& ns) {
+  std::vector<std::string> daemonsets = {kBuilderName};
+  for (const char* flavour : kRuntimeFlavours) daemonsets.push_back(AgentDaemonSetName(flavour));
   return Obj(
       {{"metadata", ObjectMetadata(kUserRoleName, ns)},
        {"rules", Arr({Rule("", {"services", "endpoints"}, {"get"}, {kBuilderName}),
                       Rule("", {"secrets"}, {"get"}, {kClientSecret, kDockerConfigSecret}),
                       Rule("", {"pods"}, {"list"}),
                       Rule("", {"pods/portforward"}, {"get", "create"}),
-                      Rule("apps", {"daemonsets"}, {"get"}, {kBuilderName})})}});
+                      Rule("apps", {"daemonsets"}, {"get"}, daemonsets)})}});
 }
 
 Json UserClusterRoleObject() {

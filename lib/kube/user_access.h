@@ -15,7 +15,8 @@ namespace kim::kube {
 // The name of both the Role and the ClusterRole.
 inline constexpr char kUserRoleName[] = "kim-user";
 
-// The Role `kim-user` in `ns`: get the builder's Service, Endpoints and DaemonSet, get the
+// The Role `kim-user` in `ns`: get the builder's Service, Endpoints and DaemonSets (builder and
+// agent-<flavour>, for kim system info), get the
 // client-certificate Secret and the registry-login Secret (by name: never the CA key or the
 // server key), list pods (to find the builder pod), and get+create pods/portforward (the
 // tunnel; Kubernetes before 1.31 authorizes the WebSocket as "get", later ones as "create").

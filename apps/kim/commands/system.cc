@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/output/table.h"
 
 namespace kim::cli {
 namespace {
@@ -96,6 +97,22 @@ std::string Running(const absl::StatusOr<DaemonVersion>& version) {
   return absl::StrCat(line, ", healthy");
 }
 
+// The NODES table: every node kim serves, its role, runtime, agent version and readiness
+// ("false (why)" when the pod says why).
+void WriteNodes(std::ostream& out, const std::vector<NodeStatus>& nodes) {
+  if (nodes.empty()) return;
+  out << "Nodes:\n";
+  Table table(10, 3);
+  table.AddRow({"NAME", "ROLE", "RUNTIME", "AGENT", "READY"});
+  for (const NodeStatus& node : nodes) {
+    std::string ready = node.ready ? "true" : "false";
+    if (!node.ready && !node.message.empty()) absl::StrAppend(&ready, " (", node.message, ")");
+    table.AddRow({node.name, node.role, node.runtime.empty() ? "-" : node.runtime,
+                  node.agent_version.empty() ? "-" : node.agent_version, ready});
+  }
+  table.Write(out);
+}
+
 int RunInfo(Invocation& invocation) {
   auto installer = ConnectInstaller(invocation.flags);
   if (!installer.ok()) return ReportError(invocation, installer.status());
@@ -126,6 +143,7 @@ int RunInfo(Invocation& invocation) {
         << absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", info->certificate_expiry, absl::UTCTimeZone())
         << " (in " << absl::ToInt64Hours(info->certificate_expiry - absl::Now()) / 24 << " days)\n";
   }
+  WriteNodes(out, info->node_status);
   return kExitOk;
 }
 
@@ -259,8 +277,13 @@ std::unique_ptr<Command> NewSystemCommand() {
        .usage = "How long to wait for everything to be deleted", .default_value = "5m"},
   };
 
-  system->Add(NewCommand("info", "[OPTIONS]", "Show the builder's node, versions and endpoints",
-                         {0, 0}, RunInfo));
+  Command* info = system->Add(NewCommand(
+      "info", "[OPTIONS]", "Show the builder's nodes, versions and endpoints, and every node kim serves",
+      {0, 0}, RunInfo));
+  info->long_help =
+      "Show the builder's nodes, versions and endpoints, and every node kim serves.\n"
+      "The NODES table lists each node with its role (builder: BuildKit and the agent; agent: the\n"
+      "agent alone), its container runtime, the agent's version and whether its pod is ready.";
 
   Command* login = system->Add(NewCommand("login", "[OPTIONS] [SERVER]",
                                           "Establish credentials for a registry.", {0, 1},

@@ -18,8 +18,7 @@ BuilderSpec Spec() {
   spec.buildkit_image = "docker.io/moby/buildkit:v0.17.3";
   spec.containerd_socket = "/run/k3s/containerd/containerd.sock";
   spec.containerd_volume = "/var/lib/rancher/k3s/agent/containerd";
-  spec.node_name = "node1";
-  spec.node_address = "10.0.0.5";
+  spec.builders = {{"node1", "10.0.0.5"}};
   spec.tls_checksum = "abc";
   return spec;
 }
@@ -213,6 +212,96 @@ TEST_CASE("Service, Endpoints, ServiceAccount, Secret, Namespace shapes", "[kube
   CHECK(JsonString(secret, {"data", "ca.crt"}) == "QQ==");
   CHECK_FALSE(TlsSecretObject("s", "ns", "C", "K", "").at("data").has_field("ca.crt"));
   CHECK(JsonString(NamespaceObject("x"), {"metadata", "labels", kManagedByLabel}) == "kim");
+}
+
+TEST_CASE("Endpoints list every builder node with its nodeName, in order", "[kube][installer]") {
+  BuilderSpec spec = Spec();
+  spec.builders = {{"node-b", "10.0.0.7"}, {"node-a", "10.0.0.6"}};
+  const Json endpoints = EndpointsObject(spec);
+  REQUIRE(endpoints.at("subsets").size() == 1);
+  const Json& addresses = endpoints.at("subsets").at(0).at("addresses");
+  REQUIRE(addresses.size() == 2);
+  CHECK(JsonString(addresses.at(0), {"ip"}) == "10.0.0.7");
+  CHECK(JsonString(addresses.at(0), {"nodeName"}) == "node-b");
+  CHECK(JsonString(addresses.at(1), {"ip"}) == "10.0.0.6");
+  CHECK(JsonString(addresses.at(1), {"nodeName"}) == "node-a");
+}
+
+TEST_CASE("agent DaemonSet: one per flavour, the agent alone, never on a builder node",
+          "[kube][installer]") {
+  const BuilderSpec spec = Spec();  // the builder nodes run k3s; this agent is for stock nodes
+  const Json ds = AgentDaemonSetObject(
+      spec, {"containerd", "/run/containerd/containerd.sock", "/var/lib/containerd"});
+  CHECK(JsonString(ds, {"metadata", "name"}) == "agent-containerd");
+  CHECK(JsonString(ds, {"metadata", "namespace"}) == "kube-image");
+  CHECK(JsonString(ds, {"metadata", "labels", kComponentLabel}) == "agent");
+  CHECK(JsonString(ds, {"metadata", "labels", kManagedByLabel}) == "kim");
+  // Its own selector (two DaemonSets must never select each other's pods), carried by its pods.
+  const Json& selector = ds.at("spec").at("selector").at("matchLabels");
+  CHECK(JsonString(selector, {kNameLabel}) == "kim");
+  CHECK(JsonString(selector, {kComponentLabel}) == "agent");
+  CHECK(JsonString(selector, {kRuntimeNodeLabel}) == "containerd");
+  const Json& labels = ds.at("spec").at("template").at("metadata").at("labels");
+  for (const auto& [key, value] : selector.as_object()) CHECK(JsonString(labels, {key}) == value.as_string());
+  CHECK(JsonString(labels, {kComponentLabel}) == "agent");
+  CHECK(JsonString(ds, {"spec", "template", "metadata", "annotations", kTlsChecksumAnnotation}) == "abc");
+
+  const Json& pod = ds.at("spec").at("template").at("spec");
+  CHECK(JsonString(pod, {"nodeSelector", kRuntimeNodeLabel}) == "containerd");
+  CHECK(pod.at("nodeSelector").size() == 1);
+  const Json& terms = pod.at("affinity").at("nodeAffinity")
+                          .at("requiredDuringSchedulingIgnoredDuringExecution")
+                          .at("nodeSelectorTerms");
+  REQUIRE(terms.size() == 1);
+  REQUIRE(terms.at(0).at("matchExpressions").size() == 1);
+  const Json& expression = terms.at(0).at("matchExpressions").at(0);
+  CHECK(JsonString(expression, {"key"}) == kBuilderNodeLabel);
+  CHECK(JsonString(expression, {"operator"}) == "DoesNotExist");
+  CHECK(pod.at("hostNetwork").as_bool());
+  CHECK(JsonString(pod, {"dnsPolicy"}) == "ClusterFirstWithHostNet");
+  CHECK(JsonString(pod, {"serviceAccountName"}) == "builder");
+  CHECK(pod.at("automountServiceAccountToken").as_bool() == false);
+  CHECK(pod.at("tolerations").size() == 3);
+  CHECK_FALSE(pod.has_field("initContainers"));
+  CHECK_FALSE(pod.has_field("hostPID"));
+  REQUIRE(pod.at("containers").size() == 1);
+  const Json& agent = Container(ds, "agent");
+  // The same container as in the builder pod, on this node's socket.
+  CHECK(Strings(agent.at("args")) ==
+        std::vector<std::string>{"--listen=0.0.0.0:1233",
+                                 "--containerd-socket=/run/containerd/containerd.sock",
+                                 "--tlscacert=/certs/ca.crt", "--tlscert=/certs/tls.crt",
+                                 "--tlskey=/certs/tls.key"});
+  CHECK(JsonString(agent, {"image"}) == "docker.io/rancher/kim-agent:v1");
+  CHECK_FALSE(agent.has_field("securityContext"));
+  CHECK(Mounts(agent) == std::vector<std::string>{"containerd-socket /run/containerd/containerd.sock ro",
+                                                  "certs /certs ro"});
+  CHECK(HostPaths(pod) == std::map<std::string, std::string>{
+            {"containerd-socket", "/run/containerd/containerd.sock Socket"}});
+  int secrets = 0;
+  for (const Json& volume : pod.at("volumes").as_array()) {
+    if (volume.has_field("secret")) {
+      ++secrets;
+      CHECK(JsonString(volume, {"secret", "secretName"}) == kServerSecret);
+    }
+  }
+  CHECK(secrets == 1);
+  // The agent container is the builder pod's, save the socket.
+  BuilderSpec stock = spec;
+  stock.containerd_socket = "/run/containerd/containerd.sock";
+  CHECK(Container(DaemonSetObject(stock), "agent").serialize() == agent.serialize());
+
+  const Json k3s = AgentDaemonSetObject(
+      spec, {"k3s", "/run/k3s/containerd/containerd.sock", "/var/lib/rancher/k3s/agent/containerd"});
+  CHECK(JsonString(k3s, {"metadata", "name"}) == "agent-k3s");
+  CHECK(JsonString(k3s, {"spec", "selector", "matchLabels", kRuntimeNodeLabel}) == "k3s");
+  CHECK(JsonString(k3s, {"spec", "template", "spec", "nodeSelector", kRuntimeNodeLabel}) == "k3s");
+  CHECK(Mounts(Container(k3s, "agent")).at(0) ==
+        "containerd-socket /run/k3s/containerd/containerd.sock ro");
+  CHECK(AgentDaemonSetName("custom") == "agent-custom");
+  // Builder pods keep their own labels: the two kinds never select each other's pods.
+  CHECK(JsonString(DaemonSetObject(spec), {"spec", "template", "metadata", "labels", kComponentLabel}) ==
+        "builder");
 }
 
 TEST_CASE("registry keys for the docker config Secret", "[kube][installer]") {

@@ -49,6 +49,9 @@ TEST_CASE("kim-user Role: exactly discovery, the client certificate, the tunnel 
                             "/pods/portforward/* get",
                             "/pods/portforward/* create",
                             "apps/daemonsets/builder get",
+                            "apps/daemonsets/agent-containerd get",
+                            "apps/daemonsets/agent-k3s get",
+                            "apps/daemonsets/agent-custom get",
                         });
   for (const std::string& grant : Grants(role)) {
     INFO(grant);
