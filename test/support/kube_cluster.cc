@@ -86,19 +86,24 @@ void CreateNode(kube::Client& client, const std::string& name, const std::string
 }
 
 Json CreateBuilderPod(kube::Client& client, const std::string& ns, const std::string& node) {
-  auto ds = client.Get(kube::kDaemonSets, ns, kube::kBuilderName);
+  return CreateDaemonSetPod(client, ns, kube::kBuilderName, node);
+}
+
+Json CreateDaemonSetPod(kube::Client& client, const std::string& ns, const std::string& daemonset,
+                        const std::string& node) {
+  auto ds = client.Get(kube::kDaemonSets, ns, daemonset);
   INFO(ds.status());
   REQUIRE(ds.ok());
   const Json& template_spec = ds->at("spec").at("template");
   Json metadata = template_spec.at("metadata");
-  metadata["generateName"] = Json::string("builder-");
+  metadata["generateName"] = Json::string(daemonset + "-");
   metadata["labels"]["pod-template-generation"] = Json::string(
       JsonString(*ds, {"metadata", "annotations", "deprecated.daemonset.template.generation"}));
   metadata["labels"]["controller-revision-hash"] = Json::string("5d8f7c9b6");
   Json owner = Json::object();
   owner["apiVersion"] = Json::string("apps/v1");
   owner["kind"] = Json::string("DaemonSet");
-  owner["name"] = Json::string(kube::kBuilderName);
+  owner["name"] = Json::string(daemonset);
   owner["uid"] = Json::string(JsonString(*ds, {"metadata", "uid"}));
   owner["controller"] = Json::boolean(true);
   owner["blockOwnerDeletion"] = Json::boolean(true);

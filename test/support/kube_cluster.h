@@ -42,8 +42,12 @@ void CreateNode(kube::Client& client, const std::string& name, const std::string
                 int kubelet_port = 0);
 
 // Creates the pod the DaemonSet controller would create on `node` for the installed DaemonSet
-// "builder" in `ns`: its template, owned by it, labelled with its template generation.
+// `daemonset` in `ns`: its template, owned by it, labelled with its template generation.
 // Returns the stored pod.
+Json CreateDaemonSetPod(kube::Client& client, const std::string& ns, const std::string& daemonset,
+                        const std::string& node);
+
+// CreateDaemonSetPod for the DaemonSet "builder".
 Json CreateBuilderPod(kube::Client& client, const std::string& ns, const std::string& node);
 
 // One container's status as the kubelet reports it.
