@@ -37,12 +37,6 @@ std::string RuntimeNote(const ServedNode& node) {
   return absl::StrCat(node.runtime.flavour, " ", node.runtime_version);
 }
 
-std::vector<std::string> NodeNames(const std::vector<ServedNode>& nodes) {
-  std::vector<std::string> names;
-  for (const ServedNode& node : nodes) names.push_back(node.name);
-  return names;
-}
-
 class KubeInstaller : public Installer {
  public:
   KubeInstaller(std::shared_ptr<Client> client, std::string ns)

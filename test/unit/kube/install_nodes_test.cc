@@ -60,7 +60,7 @@ TEST_CASE("reading a Node: addresses, names, readiness, kim's labels", "[kube][i
   CHECK_FALSE(ReadNode(Json::parse(R"({"metadata":{"name":"x"},"status":{}})")).ready);
 }
 
-TEST_CASE("builder nodes: every match of --selector; without one, the only node",
+TEST_CASE("builder nodes: every match of --selector, without one the only node",
           "[kube][install-nodes]") {
   auto one = ChooseBuilderNodes(NodeList({NodeJson("solo", "containerd://1.7.1", "10.0.0.9")}), "");
   REQUIRE(one.ok());
@@ -78,7 +78,7 @@ TEST_CASE("builder nodes: every match of --selector; without one, the only node"
   CHECK(ChooseBuilderNodes(NodeList({}), "").status().message() == "the cluster has no nodes");
 }
 
-TEST_CASE("plan: the other containerd nodes get agents of their layout; docker is left out",
+TEST_CASE("plan: the other containerd nodes get agents of their layout, docker is left out",
           "[kube][install-nodes]") {
   auto plan = PlanNodes(kCluster, {"node-a"}, {});
   INFO(plan.status());

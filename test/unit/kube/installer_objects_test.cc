@@ -242,7 +242,7 @@ TEST_CASE("agent DaemonSet: one per flavour, the agent alone, never on a builder
   CHECK(JsonString(selector, {kComponentLabel}) == "agent");
   CHECK(JsonString(selector, {kRuntimeNodeLabel}) == "containerd");
   const Json& labels = ds.at("spec").at("template").at("metadata").at("labels");
-  for (const auto& [key, value] : selector.as_object()) CHECK(JsonString(labels, {key}) == value.as_string());
+  for (const auto& [key, value] : selector.as_object()) CHECK(JsonString(labels, {key.c_str()}) == value.as_string());
   CHECK(JsonString(labels, {kComponentLabel}) == "agent");
   CHECK(JsonString(ds, {"spec", "template", "metadata", "annotations", kTlsChecksumAnnotation}) == "abc");
 
