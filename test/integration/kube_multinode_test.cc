@@ -94,7 +94,7 @@ void MakeCluster(Client& admin, const Cluster& c) {
 std::string NodeLabel(Client& client, const std::string& node, const std::string& key) {
   auto object = client.Get(kNodes, "", node);
   REQUIRE(object.ok());
-  return JsonString(*object, {"metadata", "labels", key});
+  return JsonString(*object, {"metadata", "labels", key.c_str()});
 }
 
 // A running agent-only pod with its one container ready, on a node whose address is `host_ip`.
