@@ -344,7 +344,7 @@ TEST_CASE("install, reinstall, renew, force, info and uninstall against the API 
   REQUIRE(installed.ok());
   const std::string all = absl::StrJoin(lines, "\n");
   INFO(all);
-  CHECK(all.find("Renewing the server certificate (the builder node's addresses changed)") != std::string::npos);
+  CHECK(all.find("Renewing the server certificate (the nodes' addresses changed)") != std::string::npos);
   CHECK(all.find("Waiting for the builder on node `" + node + "`: no pod yet (") != std::string::npos);
   CHECK(all.find("Waiting for the builder on node `" + node + "`: pod builder-") != std::string::npos);
   CHECK(all.find(": container \"buildkitd\": ContainerCreating (") != std::string::npos);
