@@ -97,23 +97,25 @@ std::string NodeLabel(Client& client, const std::string& node, const std::string
   return JsonString(*object, {"metadata", "labels", key.c_str()});
 }
 
+// Writes the pod's status.hostIP, as the kubelet does (hostNetwork: the node's address).
+void SetHostIp(Client& client, const Json& pod, const std::string& host_ip) {
+  const std::string ns = JsonString(pod, {"metadata", "namespace"});
+  auto current = client.Get(kPods, ns, JsonString(pod, {"metadata", "name"}));
+  REQUIRE(current.ok());
+  (*current)["status"]["hostIP"] = Json::string(host_ip);
+  REQUIRE(client.Update(kPods, ns, *current, "status").ok());
+}
+
 // A running agent-only pod with its one container ready, on a node whose address is `host_ip`.
 void SetAgentPodReady(Client& client, const Json& pod, const std::string& host_ip) {
   SetPodStatus(client, pod, "Running", {}, {{.name = "agent", .ready = true}});
-  auto current = client.Get(kPods, JsonString(pod, {"metadata", "namespace"}),
-                            JsonString(pod, {"metadata", "name"}));
-  REQUIRE(current.ok());
-  (*current)["status"]["hostIP"] = Json::string(host_ip);
-  REQUIRE(client.Update(kPods, JsonString(pod, {"metadata", "namespace"}), *current, "status").ok());
+  SetHostIp(client, pod, host_ip);
 }
 
+// A running builder pod with every container ready, on a node whose address is `host_ip`.
 void SetBuilderPodReady(Client& client, const Json& pod, const std::string& host_ip) {
   SetPodReady(client, pod);
-  auto current = client.Get(kPods, JsonString(pod, {"metadata", "namespace"}),
-                            JsonString(pod, {"metadata", "name"}));
-  REQUIRE(current.ok());
-  (*current)["status"]["hostIP"] = Json::string(host_ip);
-  REQUIRE(client.Update(kPods, JsonString(pod, {"metadata", "namespace"}), *current, "status").ok());
+  SetHostIp(client, pod, host_ip);
 }
 
 bool Has(const std::string& text, const std::string& part) {

@@ -37,6 +37,15 @@ std::vector<std::string> Strings(const Json& array) {
   return out;
 }
 
+// The Secrets a pod spec mounts.
+std::vector<std::string> SecretVolumes(const Json& pod) {
+  std::vector<std::string> names;
+  for (const Json& volume : pod.at("volumes").as_array()) {
+    if (volume.has_field("secret")) names.push_back(JsonString(volume, {"secret", "secretName"}));
+  }
+  return names;
+}
+
 TEST_CASE("runtime detection from containerRuntimeVersion", "[kube][installer]") {
   auto k3s = DetectRuntime("n", "containerd://1.7.21-k3s1");
   REQUIRE(k3s.ok());
@@ -88,14 +97,7 @@ TEST_CASE("DaemonSet: own service account, tolerations, requests, probes, k8s.io
                                  "--tlscacert=/certs/ca.crt", "--tlscert=/certs/tls.crt",
                                  "--tlskey=/certs/tls.key"});
   // Only the server Secret is mounted: the CA key never reaches the pod.
-  int secret_volumes = 0;
-  for (const Json& volume : pod.at("volumes").as_array()) {
-    if (volume.has_field("secret")) {
-      ++secret_volumes;
-      CHECK(JsonString(volume, {"secret", "secretName"}) == kServerSecret);
-    }
-  }
-  CHECK(secret_volumes == 1);
+  CHECK(SecretVolumes(pod) == std::vector<std::string>{kServerSecret});
   CHECK(JsonString(ds, {"spec", "template", "metadata", "annotations", kTlsChecksumAnnotation}) == "abc");
 }
 
@@ -278,14 +280,7 @@ TEST_CASE("agent DaemonSet: one per flavour, the agent alone, never on a builder
                                                   "certs /certs ro"});
   CHECK(HostPaths(pod) == std::map<std::string, std::string>{
             {"containerd-socket", "/run/containerd/containerd.sock Socket"}});
-  int secrets = 0;
-  for (const Json& volume : pod.at("volumes").as_array()) {
-    if (volume.has_field("secret")) {
-      ++secrets;
-      CHECK(JsonString(volume, {"secret", "secretName"}) == kServerSecret);
-    }
-  }
-  CHECK(secrets == 1);
+  CHECK(SecretVolumes(pod) == std::vector<std::string>{kServerSecret});
   // The agent container is the builder pod's, save the socket.
   BuilderSpec stock = spec;
   stock.containerd_socket = "/run/containerd/containerd.sock";
