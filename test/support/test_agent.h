@@ -13,8 +13,11 @@ namespace kim::test {
 
 // Starts on a free port when constructed (failing the test if it cannot), stops when destroyed.
 struct TestAgent {
-  // Serves the containerd at `containerd_socket` (the peers' containerd when empty).
-  explicit TestAgent(const std::string& containerd_socket = "");
+  // Serves the containerd at `containerd_socket` (the peers' containerd when empty), with a
+  // fresh test PKI, or with the one in `shared_pki` (another agent's `pki`, which it keeps; so
+  // that agents trust each other's certificates).
+  explicit TestAgent(const std::string& containerd_socket = "",
+                     const std::string& shared_pki = "");
   ~TestAgent();
 
   // Runs kim against this agent as the client `client` ("client", "other-client" or "" for no
@@ -27,6 +30,7 @@ struct TestAgent {
   std::unique_ptr<Daemon> KimInBackground(const std::vector<std::string>& words) const;
 
   std::string pki;      // the test PKI's folder
+  bool owns_pki = true; // made it (and removes it)
   std::unique_ptr<Daemon> daemon;
   std::string address;  // 127.0.0.1:PORT
 };
