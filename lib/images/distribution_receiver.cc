@@ -166,8 +166,8 @@ class ContainerdReceiveSession final : public ReceiveSession {
       auto committed = writer_->Commit();
       writer_.reset();
       if (absl::IsDataLoss(committed.status())) {
-        const std::string_view why = absl::StripPrefix(
-            committed.status().message(), absl::StrCat("blob ", blob.digest, ": "));
+        const std::string why(absl::StripPrefix(committed.status().message(),
+                                                absl::StrCat("blob ", blob.digest, ": ")));
         return absl::DataLossError(absl::StrCat("blob ", blob.digest,
                                                 ": digest mismatch: the bytes received are not "
                                                 "that blob (containerd: ", why,

@@ -33,6 +33,7 @@ class TransferService final : public v1::Transfer::Service {
     auto session = receiver->BeginReceive(offer);
     if (!session.ok()) return Answer(context, session.status());
     v1::ReceiveResponse response;
+    response.mutable_wants();  // set even when the node lacks nothing
     for (const Descriptor& blob : (*session)->missing()) response.mutable_wants()->add_digests(blob.digest);
     if (!stream->Write(response)) return Gone();
     return Answer(context, Take(context, *stream, **session));
@@ -58,6 +59,7 @@ class TransferService final : public v1::Transfer::Service {
       auto names = session.Commit();
       if (!names.ok()) return names.status();
       v1::ReceiveResponse response;
+      response.mutable_committed();
       for (const std::string& name : *names) response.mutable_committed()->add_names(name);
       if (!stream.Write(response)) return absl::OkStatus();  // named; the sender just went away
       return absl::OkStatus();
