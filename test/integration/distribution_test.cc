@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <future>
 #include <map>
@@ -28,7 +27,6 @@
 #include "containerd/services/images/v1/images.grpc.pb.h"
 #include "containerd/services/leases/v1/leases.grpc.pb.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
-#include "kim/connect.h"
 #include "kim/digest.h"
 #include "lib/images/containerd_image_service.h"
 #include "test/support/peers.h"
@@ -58,19 +56,6 @@ std::string Unique(const std::string& what) {
 
 std::unique_ptr<kim::ImageService> Containerd(const std::string& socket) {
   auto service = kim::NewContainerdImageService({.socket = socket});
-  INFO(service.status());
-  REQUIRE(service.ok());
-  return *std::move(service);
-}
-
-// A client of `agent` over its mutual TLS, as a program embedding libkim gets one.
-std::unique_ptr<kim::ImageService> ThroughAgent(const TestAgent& agent) {
-  kim::ConnectOptions options;
-  options.agent_addr = agent.address;
-  options.tls = {.ca = ReadTextFile(agent.pki + "/ca.crt"),
-                 .cert = ReadTextFile(agent.pki + "/client.crt"),
-                 .key = ReadTextFile(agent.pki + "/client.key")};
-  auto service = kim::ConnectImageService(options);
   INFO(service.status());
   REQUIRE(service.ok());
   return *std::move(service);
@@ -151,15 +136,7 @@ web::json::value LoadLayeredImage(kim::ImageService& local, const std::string& n
   const auto made = kim::test::Run(argv);
   INFO(made.err);
   REQUIRE(made.exit_code == 0);
-  std::ifstream in(archive, std::ios::binary);
-  auto loaded = local.Load([&in]() -> absl::StatusOr<std::string> {
-    std::string piece(1 << 20, '\0');
-    in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
-    piece.resize(static_cast<size_t>(in.gcount()));
-    return piece;
-  });
-  INFO(loaded.status());
-  REQUIRE(loaded.ok());
+  kim::test::LoadArchiveFile(local, archive);
   return web::json::value::parse(made.out);
 }
 
@@ -174,13 +151,14 @@ struct TwoNodes {
         socket_b(peers_b.Env("KIM_TEST_CONTAINERD_SOCKET")),
         agent_a(std::make_unique<TestAgent>(socket_a)),
         agent_b(std::make_unique<TestAgent>(socket_b, agent_a->pki)),
-        local_a(Containerd(socket_a)), local_b(Containerd(socket_b)), client(ThroughAgent(*agent_a)) {}
+        local_a(Containerd(socket_a)), local_b(Containerd(socket_b)), client(agent_a->Images()) {}
 
   // Distributes `refs` from a to b through a's agent; returns b's result.
   kim::NodeDistribution ToB(const std::vector<std::string>& refs,
                             std::vector<kim::DistributeProgress>* progress = nullptr) {
     kim::DistributeOptions options;
-    options.targets = {{.node = "b", .address = agent_b->address}};
+    // The name b's certificate carries, checked instead of the dialled address.
+    options.targets = {{.node = "b", .address = agent_b->address, .server_name = "localhost"}};
     if (progress != nullptr) {
       options.progress = [progress](const kim::DistributeProgress& p) { progress->push_back(p); };
     }
@@ -251,12 +229,23 @@ TEST_CASE("distribution: an image sent a -> b keeps its ID and names, is pinned 
   CHECK(ReceiveLeases(nodes.socket_b) == 0);  // the receive's lease ended with it
   CHECK_FALSE(nodes.agent_b->daemon->WaitForLine("kim-agent: receive " + ref, 5).empty());
 
-  // Sent again: nothing moves, and it still succeeds.
-  const kim::NodeDistribution again = nodes.ToB({ref});
-  INFO(again.status);
-  CHECK(again.status.ok());
-  CHECK(again.blobs_sent == 0);
-  CHECK(again.bytes_sent == 0);
+  // Sent again, to b and to a node whose agent is gone: nothing moves to b, which succeeds,
+  // and the other node fails on its own.
+  kim::DistributeOptions options;
+  const std::string dead = absl::StrCat("127.0.0.1:", kim::test::FreeLoopbackPort());
+  options.targets = {{.node = "gone", .address = dead}, {.node = "b", .address = nodes.agent_b->address}};
+  auto again = nodes.client->Distribute({ref}, options);
+  INFO(again.status());
+  REQUIRE(again.ok());
+  REQUIRE(again->size() == 2);
+  INFO((*again)[0].status);
+  CHECK(absl::IsUnavailable((*again)[0].status));
+  CHECK(absl::StrContains((*again)[0].status.message(), "node \"gone\": cannot reach kim-agent at " + dead));
+  INFO((*again)[1].status);
+  CHECK((*again)[1].status.ok());
+  CHECK((*again)[1].blobs_sent == 0);
+  CHECK((*again)[1].bytes_sent == 0);
+  CHECK((*again)[1].names.size() == 2);
   (void)nodes.local_a->Remove({on_a->id}, true);
 }
 
@@ -312,10 +301,12 @@ TEST_CASE("distribution: b's agent killed mid-transfer leaves nothing there and 
   CHECK(absl::StrContains(failed.status.message(), "nothing was named there"));
   CHECK(failed.names.empty());
   CHECK_FALSE(nodes.local_b->Status(ref).ok());
+  CHECK(ReceiveLeases(nodes.socket_b) == 1);  // what the dead receive wrote is still held
 
   // The agent is back (the kubelet restarts it): it removes the dead receive's lease, and with
   // it every blob that receive had written.
   nodes.agent_b = std::make_unique<TestAgent>(nodes.socket_b, nodes.agent_a->pki);
+  CHECK_FALSE(nodes.agent_b->daemon->WaitForLine("removed 1 unfinished receive", 10).empty());
   WaitUntil([&] { return ReceiveLeases(nodes.socket_b) == 0; }, "the dead receive's lease is gone");
   CHECK_FALSE(nodes.local_b->Status(ref).ok());
   CHECK_FALSE(BlobLabels(nodes.socket_b, layer).has_value());
@@ -415,7 +406,7 @@ TEST_CASE("distribution: Pin(false) removes the pinned label from every record, 
   REQUIRE(result.status.ok());
   REQUIRE(RecordLabels(nodes.socket_b, ref).contains("io.cri-containerd.pinned"));
 
-  auto client_b = ThroughAgent(*nodes.agent_b);
+  auto client_b = nodes.agent_b->Images();
   const absl::Status unpinned = client_b->Pin({ref}, false);
   INFO(unpinned);
   REQUIRE(unpinned.ok());

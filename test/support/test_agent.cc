@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "kim/connect.h"
 #include "test/support/peers.h"
 
 namespace kim::test {
@@ -35,6 +36,18 @@ TestAgent::TestAgent(const std::string& containerd_socket, const std::string& sh
 TestAgent::~TestAgent() {
   daemon->Stop(SIGTERM);
   if (owns_pki) Run({"/bin/rm", "-rf", pki});
+}
+
+std::unique_ptr<ImageService> TestAgent::Images() const {
+  ConnectOptions options;
+  options.agent_addr = address;
+  options.tls = {.ca = ReadTextFile(pki + "/ca.crt"),
+                 .cert = ReadTextFile(pki + "/client.crt"),
+                 .key = ReadTextFile(pki + "/client.key")};
+  auto service = ConnectImageService(options);
+  INFO(service.status());
+  REQUIRE(service.ok());
+  return *std::move(service);
 }
 
 ProcessOutput TestAgent::Kim(std::vector<std::string> words, const std::string& client,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kim/image_service.h"
 #include "test/support/run_process.h"
 
 namespace kim::test {
@@ -28,6 +29,10 @@ struct TestAgent {
   // The same as Kim, started in the background (stdout dropped, stderr collected): for a
   // command to be interrupted while it runs.
   std::unique_ptr<Daemon> KimInBackground(const std::vector<std::string>& words) const;
+
+  // A client of this agent over its mutual TLS (the PKI's client certificate), as a program
+  // embedding libkim gets one; fails the test when it cannot be made.
+  std::unique_ptr<ImageService> Images() const;
 
   std::string pki;      // the test PKI's folder
   bool owns_pki = true; // made it (and removes it)
