@@ -1,5 +1,6 @@
-// AgentServer: the gRPC server of kim-agent, serving the kim agent API (kim.agent.v1.Images) and
-// grpc.health.v1.Health on one address, with mutual TLS when certificates are given.
+// AgentServer: the gRPC server of kim-agent, serving the kim agent API (kim.agent.v1.Images and
+// kim.agent.v1.Transfer, which receives images from other agents) and grpc.health.v1.Health on
+// one address, with mutual TLS when certificates are given.
 #ifndef KIM_AGENT_SERVER_H_
 #define KIM_AGENT_SERVER_H_
 
@@ -21,7 +22,9 @@ struct AgentServerOptions {
   std::shared_ptr<ImageService> images;
   // Mutual TLS, PEM contents (the program reads the files): all three or none. With them,
   // clients must present a certificate signed by `tls.ca`, and the server presents `tls.cert`
-  // with `tls.key`; without them it speaks plaintext (for loopback and tests).
+  // with `tls.key`; without them it speaks plaintext (for loopback and tests). The same material
+  // is the agent's client certificate when Images.Distribute makes it dial other agents (so the
+  // certificate needs clientAuth as well as serverAuth).
   TlsMaterial tls;
   // Without `tls`, Start refuses to serve unless this is set: plaintext means anyone who reaches
   // the port drives the node's containerd (for loopback and tests only).
@@ -34,7 +37,7 @@ class AgentServer {
   // Starts serving. Returns InvalidArgument for incomplete TLS material or for none without
   // `insecure`, Unavailable when the address cannot be bound. Every call that changes images
   // (pull, push, tag, remove, load, prune) is logged to stderr with the client certificate's
-  // subject.
+  // subject. In the background it removes what receives of an earlier agent left unfinished.
   static absl::StatusOr<std::unique_ptr<AgentServer>> Start(const AgentServerOptions& options);
 
   virtual ~AgentServer() = default;

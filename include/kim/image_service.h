@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "kim/cancellation.h"
 #include "kim/credentials.h"
+#include "kim/distribution.h"
 #include "kim/progress.h"
 #include "kim/version.h"
 
@@ -202,6 +203,26 @@ class ImageService {
   // Asks the backend what it is: kim-agent with the containerd it serves, or containerd itself.
   // Unavailable (with the same hint as every call) when it cannot be reached.
   virtual absl::StatusOr<DaemonVersion> Version() = 0;
+
+  // Copies `images` (references/IDs as elsewhere) from this node to every target, agent to
+  // agent, in parallel: each node receives only the blobs it lacks, checks them by digest and
+  // names the images only once all is in. One result per target, in order; an error only when
+  // the images cannot be resolved here. Default implementation: Unimplemented.
+  virtual absl::StatusOr<std::vector<NodeDistribution>> Distribute(
+      const std::vector<std::string>& images, const DistributeOptions& options) {
+    (void)images;
+    (void)options;
+    return absl::UnimplementedError("this image backend cannot distribute images to other nodes");
+  }
+
+  // Sets (or with pinned=false removes) the label io.cri-containerd.pinned=pinned on the
+  // images' records so the kubelet's image GC keeps them (containerd >= 1.7 honours it).
+  // Default implementation: Unimplemented.
+  virtual absl::Status Pin(const std::vector<std::string>& images, bool pinned) {
+    (void)images;
+    (void)pinned;
+    return absl::UnimplementedError("this image backend cannot pin images");
+  }
 };
 
 }  // namespace kim

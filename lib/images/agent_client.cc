@@ -11,6 +11,7 @@
 #include "kim/reference.h"
 #include "lib/core/grpc_tls.h"
 #include "lib/images/agent_convert.h"
+#include "lib/images/transfer_convert.h"
 
 namespace kim {
 namespace {
@@ -237,6 +238,45 @@ class AgentImageService final : public ImageService {
                          .version = response.version(),
                          .revision = response.git_commit(),
                          .runtime_version = response.containerd_version()};
+  }
+
+  absl::StatusOr<std::vector<NodeDistribution>> Distribute(
+      const std::vector<std::string>& images, const DistributeOptions& options) override {
+    v1::DistributeRequest request;
+    for (const std::string& image : images) request.add_images(image);
+    for (const AgentTarget& target : options.targets) *request.add_targets() = ToProto(target);
+    request.set_pin(options.pin);
+    auto context = Context(false);
+    // Cancelling the call makes the agent cancel every node's transfer (it watches the call).
+    std::optional<Cancellation::Registration> registration;
+    if (options.cancellation != nullptr) {
+      registration.emplace(options.cancellation->OnCancel([&context] { context->TryCancel(); }));
+    }
+    auto reader = stub_->Distribute(context.get(), request);
+    v1::DistributeResponse message;
+    std::optional<std::vector<NodeDistribution>> results;
+    while (reader->Read(&message)) {
+      if (message.has_progress() && options.progress) options.progress(FromProto(message.progress()));
+      if (!message.has_result()) continue;
+      results.emplace();
+      for (const v1::NodeDistribution& node : message.result().nodes()) results->push_back(FromProto(node));
+    }
+    absl::Status finished = Check(reader->Finish(), *context);
+    if (options.cancellation != nullptr && options.cancellation->IsCancelled()) {
+      return absl::CancelledError("distribution cancelled; nothing was named where it had not finished");
+    }
+    if (!finished.ok()) return finished;
+    if (!results) return absl::InternalError("kim-agent ended the distribution without the results");
+    return *results;
+  }
+
+  absl::Status Pin(const std::vector<std::string>& images, bool pinned) override {
+    v1::PinRequest request;
+    for (const std::string& image : images) request.add_images(image);
+    request.set_pinned(pinned);
+    v1::PinResponse response;
+    auto context = Context(true);
+    return Check(stub_->Pin(context.get(), request, &response), *context);
   }
 
  private:

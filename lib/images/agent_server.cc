@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -13,8 +14,12 @@
 #include "absl/strings/str_join.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/version.h"
+#include "lib/images/agent_calls.h"
 #include "lib/images/agent_convert.h"
 #include "lib/images/call_watch.h"
+#include "lib/images/image_receiver.h"
+#include "lib/images/transfer_convert.h"
+#include "lib/images/transfer_server.h"
 
 namespace kim {
 namespace {
@@ -23,36 +28,12 @@ namespace v1 = ::kim::agent::v1;
 
 constexpr size_t kArchiveChunk = 1 << 20;  // bytes of an archive per Save message
 
-// Logs one call that changes the node's images: what, on what, and who (the subject of the
-// client certificate, as gRPC's TLS verified it). One write per line, so lines never mix.
-void Audit(grpc::ServerContext* context, std::string_view call, std::string_view what) {
-  std::string who = "a plaintext client";
-  if (auto auth = context->auth_context(); auth && auth->IsPeerAuthenticated()) {
-    auto subject = auth->FindPropertyValues("x509_subject");
-    if (subject.empty()) subject = auth->GetPeerIdentity();
-    if (!subject.empty()) who = std::string(subject.front().data(), subject.front().size());
-  }
-  const std::string line = absl::StrCat("kim-agent: ", std::string(call), " ", std::string(what),
-                                        " by ", who, " (", context->peer(), ")\n");
-  (void)!::write(STDERR_FILENO, line.data(), line.size());
-}
-
-// The agent's own answer to a call that failed: marked (trailing metadata kAgentAnswerKey) so
-// that the client tells it from a connection that broke, which gRPC reports with the same codes.
-grpc::Status Answer(grpc::ServerContext* context, const absl::Status& status) {
-  if (!status.ok()) context->AddTrailingMetadata(kAgentAnswerKey, "1");
-  return ToGrpc(status);
-}
-
-grpc::Status NoBackend() {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "this kim-agent has no image backend configured");
-}
-
 // The Images service over one ImageService.
 class ImagesService final : public v1::Images::Service {
  public:
-  explicit ImagesService(std::shared_ptr<ImageService> images) : images_(std::move(images)) {}
+  // `tls`: the agent's own certificate, presented when it dials other agents to distribute.
+  ImagesService(std::shared_ptr<ImageService> images, TlsMaterial tls)
+      : images_(std::move(images)), tls_(std::move(tls)) {}
 
   grpc::Status List(grpc::ServerContext* context, const v1::ListRequest* request,
                     v1::ListResponse* response) override {
@@ -231,6 +212,45 @@ class ImagesService final : public v1::Images::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Distribute(grpc::ServerContext* context, const v1::DistributeRequest* request,
+                          grpc::ServerWriter<v1::DistributeResponse>* writer) override {
+    if (!images_) return NoBackend();
+    std::vector<std::string> names(request->images().begin(), request->images().end());
+    DistributeOptions options{.pin = request->pin(), .tls = tls_};
+    std::vector<std::string> nodes;
+    for (const v1::AgentTarget& target : request->targets()) {
+      options.targets.push_back(FromProto(target));
+      nodes.push_back(target.node());
+    }
+    Audit(context, "distribute", absl::StrCat(absl::StrJoin(names, " "), " to ", absl::StrJoin(nodes, " ")));
+    context->AddInitialMetadata(kAgentStartedKey, "1");
+    writer->SendInitialMetadata();
+    std::mutex write_mutex;  // the nodes report from their own threads
+    CallWatch watch(context);
+    options.cancellation = watch.cancellation();
+    options.progress = [&](const DistributeProgress& progress) {
+      v1::DistributeResponse message;
+      *message.mutable_progress() = ToProto(progress);
+      std::lock_guard<std::mutex> lock(write_mutex);
+      writer->Write(message);
+    };
+    auto results = images_->Distribute(names, options);
+    if (!results.ok()) return Answer(context, results.status());
+    v1::DistributeResponse last;
+    for (const NodeDistribution& result : *results) *last.mutable_result()->add_nodes() = ToProto(result);
+    std::lock_guard<std::mutex> lock(write_mutex);
+    writer->Write(last);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Pin(grpc::ServerContext* context, const v1::PinRequest* request,
+                   v1::PinResponse*) override {
+    if (!images_) return NoBackend();
+    Audit(context, request->pinned() ? "pin" : "unpin", absl::StrJoin(request->images(), " "));
+    std::vector<std::string> names(request->images().begin(), request->images().end());
+    return Answer(context, images_->Pin(names, request->pinned()));
+  }
+
   grpc::Status Version(grpc::ServerContext*, const v1::VersionRequest*,
                        v1::VersionResponse* response) override {
     response->set_version(std::string(kim::Version()));
@@ -245,13 +265,38 @@ class ImagesService final : public v1::Images::Service {
 
  private:
   std::shared_ptr<ImageService> images_;
+  TlsMaterial tls_;
 };
+
+// Removes, in the background, what receives of an earlier agent left on the node when it died
+// mid-transfer (see ImageReceiver::CollectAbandonedReceives).
+std::thread CollectAbandonedReceives(std::shared_ptr<ImageService> images) {
+  return std::thread([images = std::move(images)] {
+    auto* receiver = dynamic_cast<ImageReceiver*>(images.get());
+    if (receiver == nullptr) return;
+    auto collected = receiver->CollectAbandonedReceives();
+    std::string line;
+    if (!collected.ok()) {
+      line = absl::StrCat("kim-agent: cannot look for unfinished receives: ", collected.status().message(), "\n");
+    } else if (*collected > 0) {
+      line = absl::StrCat("kim-agent: removed ", *collected,
+                          " unfinished receive(s) an earlier agent left (no image was named)\n");
+    }
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
+  });
+}
 
 class GrpcAgentServer final : public AgentServer {
  public:
-  GrpcAgentServer(std::unique_ptr<ImagesService> service, std::unique_ptr<grpc::Server> server,
-                  int port)
-      : service_(std::move(service)), server_(std::move(server)), port_(port) {}
+  GrpcAgentServer(std::unique_ptr<ImagesService> service,
+                  std::unique_ptr<grpc::Service> transfer, std::unique_ptr<grpc::Server> server,
+                  int port, std::thread cleanup)
+      : service_(std::move(service)), transfer_(std::move(transfer)), server_(std::move(server)),
+        port_(port), cleanup_(std::move(cleanup)) {}
+
+  ~GrpcAgentServer() override {
+    if (cleanup_.joinable()) cleanup_.join();
+  }
 
   int port() const override { return port_; }
 
@@ -265,8 +310,10 @@ class GrpcAgentServer final : public AgentServer {
 
  private:
   std::unique_ptr<ImagesService> service_;
+  std::unique_ptr<grpc::Service> transfer_;
   std::unique_ptr<grpc::Server> server_;
   int port_;
+  std::thread cleanup_;
 };
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
@@ -296,19 +343,23 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(
   auto credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
-  auto service = std::make_unique<ImagesService>(options.images);
+  auto service = std::make_unique<ImagesService>(options.images, options.tls);
+  auto transfer = NewTransferService(options.images);
   grpc::ServerBuilder builder;
   // Without this, gRPC sets SO_REUSEPORT and a second agent would share the port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(options.listen_address, *credentials, &port);
   builder.RegisterService(service.get());
+  builder.RegisterService(transfer.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use or not local?)"));
   }
-  return std::make_unique<GrpcAgentServer>(std::move(service), std::move(server), port);
+  return std::make_unique<GrpcAgentServer>(std::move(service), std::move(transfer),
+                                           std::move(server), port,
+                                           CollectAbandonedReceives(options.images));
 }
 
 }  // namespace kim

@@ -80,15 +80,14 @@ absl::StatusOr<ArchiveImage> ResolveForSave(ImageService& service, const Contain
   return last;
 }
 
-// Waits until `service` lists `name` (CRI learns of new records from containerd's events).
+}  // namespace
+
 void WaitUntilListed(ImageService& service, const std::string& name) {
   const absl::Time deadline = absl::Now() + kListedTimeout;
   while (!service.Status(name).ok() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
 }
-
-}  // namespace
 
 absl::Status SaveContainerdImages(ImageService& service,
                                   std::shared_ptr<const ContainerdConnection> connection,

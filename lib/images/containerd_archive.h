@@ -25,6 +25,10 @@ absl::StatusOr<std::vector<LoadedImage>> LoadContainerdImages(
     ImageService& service, std::shared_ptr<const ContainerdConnection> connection,
     const ByteSource& source);
 
+// Waits (up to 5 s) until `service` lists `name`: CRI learns of records created through
+// containerd's images service from its events, a moment later.
+void WaitUntilListed(ImageService& service, const std::string& name);
+
 }  // namespace kim
 
 #endif  // KIM_LIB_IMAGES_CONTAINERD_ARCHIVE_H_

@@ -24,12 +24,16 @@
 #include "lib/images/containerd_image_json.h"
 #include "lib/images/containerd_inspect.h"
 #include "lib/images/containerd_lease.h"
+#include "lib/images/containerd_pin.h"
 #include "lib/images/containerd_prune.h"
 #include "lib/images/containerd_pull.h"
 #include "lib/images/containerd_records.h"
+#include "lib/images/distribution_receiver.h"
+#include "lib/images/distribution_sender.h"
 #include "lib/images/containerd_remove_plan.h"
 #include "lib/images/image_filter.h"
 #include "lib/images/ingest_tracker.h"
+#include "lib/images/pull_blobs.h"
 #include "lib/images/push_compression.h"
 #include "lib/images/registry_client.h"
 
@@ -42,35 +46,6 @@ namespace content = ::containerd::services::content::v1;
 
 constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 constexpr absl::Duration kCriSyncTimeout = absl::Seconds(5);
-
-// The blobs (config and layers) a pull of `reference` will fetch on this node, asked from the
-// registry before CRI pulls, so that progress reports exactly this pull's blobs. Empty when the
-// registry cannot be asked directly (then progress falls back to discovering new ingests).
-std::vector<Descriptor> PullBlobs(const ImageReference& reference,
-                                  const RegistryCredentials& credentials) {
-  auto client = RegistryClient::Create(
-      {.host = reference.Domain(), .credentials = credentials, .timeout = absl::Seconds(10)});
-  if (!client.ok()) return {};
-  auto fetched = (*client)->FetchManifest(reference);
-  if (!fetched.ok()) return {};
-  std::string manifest = fetched->second;
-  if (IsIndex(fetched->first.media_type)) {
-    auto entries = IndexManifests(manifest);
-    if (!entries.ok()) return {};
-    const Platform node = HostPlatform();
-    auto entry = std::find_if(entries->begin(), entries->end(), [&](const Descriptor& d) {
-      return d.platform && d.platform->Matches(node);
-    });
-    if (entry == entries->end()) return {};
-    auto digest = Digest::Parse(entry->digest);
-    if (!digest.ok()) return {};
-    auto child = (*client)->FetchManifest(reference.WithDigest(*digest));
-    if (!child.ok()) return {};
-    manifest = child->second;
-  }
-  auto blobs = ManifestBlobs(manifest);
-  return blobs.ok() ? *blobs : std::vector<Descriptor>{};
-}
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
@@ -93,7 +68,7 @@ std::vector<IngestStatus> FromCri(const content::ListStatusesResponse& response)
   return statuses;
 }
 
-class ContainerdImageService final : public ImageService {
+class ContainerdImageService final : public ImageService, public ImageReceiver {
  public:
   explicit ContainerdImageService(std::shared_ptr<ContainerdConnection> connection)
       : connection_(std::move(connection)),
@@ -322,6 +297,23 @@ class ContainerdImageService final : public ImageService {
 
   absl::StatusOr<PruneReport> Prune(const PruneOptions& options) override {
     return PruneContainerdImages(connection_, options);
+  }
+
+  absl::StatusOr<std::vector<NodeDistribution>> Distribute(
+      const std::vector<std::string>& images, const DistributeOptions& options) override {
+    return DistributeContainerdImages(*this, connection_, images, options);
+  }
+
+  absl::Status Pin(const std::vector<std::string>& images, bool pinned) override {
+    return PinContainerdImages(*this, *connection_, images, pinned);
+  }
+
+  absl::StatusOr<std::unique_ptr<ReceiveSession>> BeginReceive(const TransferOffer& offer) override {
+    return BeginContainerdReceive(*this, connection_, offer);
+  }
+
+  absl::StatusOr<int> CollectAbandonedReceives() override {
+    return CollectAbandonedContainerdReceives(*connection_);
   }
 
  private:

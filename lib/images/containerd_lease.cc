@@ -10,12 +10,14 @@ namespace kim {
 namespace leases = ::containerd::services::leases::v1;
 
 absl::StatusOr<ContainerdLease> ContainerdLease::Create(
-    std::shared_ptr<const ContainerdConnection> connection, absl::Duration expire) {
+    std::shared_ptr<const ContainerdConnection> connection, absl::Duration expire,
+    const std::map<std::string, std::string>& labels) {
   auto stub = leases::Leases::NewStub(connection->channel());
   leases::CreateRequest request;
   // An ID that says who made it, for anyone reading `ctr leases ls`.
   request.set_id(absl::StrCat("kim-", absl::ToUnixNanos(absl::Now()), "-",
                               reinterpret_cast<uintptr_t>(&request) & 0xffffff));
+  for (const auto& [key, value] : labels) (*request.mutable_labels())[key] = value;
   (*request.mutable_labels())["containerd.io/gc.expire"] =
       absl::FormatTime(absl::RFC3339_sec, absl::Now() + expire, absl::UTCTimeZone());
   leases::CreateResponse response;
@@ -64,6 +66,29 @@ void ContainerdLease::Release() {
   // Best effort: a lease left behind expires by its label.
   (void)stub->Delete(connection_->NewContext().get(), request, &response);
   id_.clear();
+}
+
+absl::StatusOr<int> DeleteLeasesLabelled(const ContainerdConnection& connection,
+                                         const std::string& key) {
+  auto stub = leases::Leases::NewStub(connection.channel());
+  leases::ListRequest request;
+  request.add_filters(absl::StrCat("labels.\"", key, "\""));
+  leases::ListResponse response;
+  grpc::Status status = stub->List(connection.NewContext().get(), request, &response);
+  if (!status.ok()) return FromGrpc(status, "cannot list containerd's leases");
+  int deleted = 0;
+  for (const leases::Lease& lease : response.leases()) {
+    if (!lease.labels().contains(key)) continue;  // filters are a hint; the label decides
+    leases::DeleteRequest remove;
+    remove.set_id(lease.id());
+    remove.set_sync(true);
+    google::protobuf::Empty empty;
+    status = stub->Delete(connection.NewLongContext().get(), remove, &empty);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) continue;
+    if (!status.ok()) return FromGrpc(status, absl::StrCat("cannot delete lease ", lease.id()));
+    ++deleted;
+  }
+  return deleted;
 }
 
 }  // namespace kim

@@ -3,6 +3,7 @@
 #ifndef KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
 #define KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -17,9 +18,11 @@ namespace kim {
 // after `expire`, so a crashed process leaks nothing for long). Move-only; not thread-safe.
 class ContainerdLease {
  public:
-  // Creates a lease with the label "containerd.io/gc.expire" = now + `expire`.
-  static absl::StatusOr<ContainerdLease> Create(std::shared_ptr<const ContainerdConnection> connection,
-                                                absl::Duration expire = absl::Hours(1));
+  // Creates a lease with the label "containerd.io/gc.expire" = now + `expire`, and `labels`.
+  static absl::StatusOr<ContainerdLease> Create(
+      std::shared_ptr<const ContainerdConnection> connection,
+      absl::Duration expire = absl::Hours(1),
+      const std::map<std::string, std::string>& labels = {});
 
   ContainerdLease(ContainerdLease&& other) noexcept;
   ContainerdLease& operator=(ContainerdLease&& other) noexcept;
@@ -47,6 +50,11 @@ class ContainerdLease {
   std::string id_;
   bool collect_ = false;
 };
+
+// Deletes every lease that carries the label `key`, each with synchronous garbage collection (so
+// what only it held is gone on return); returns how many it deleted.
+absl::StatusOr<int> DeleteLeasesLabelled(const ContainerdConnection& connection,
+                                         const std::string& key);
 
 }  // namespace kim
 

@@ -22,7 +22,7 @@ absl::StatusOr<images::Image> GetImageRecord(const ContainerdConnection& connect
 
 absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
                                        const std::string& name, const images::Image& record,
-                                       const std::string& lease) {
+                                       const std::string& lease, RecordUpdate what) {
   auto stub = images::Images::NewStub(connection.channel());
   images::CreateImageRequest create;
   images::Image* image = create.mutable_image();
@@ -39,6 +39,15 @@ absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
   update.mutable_image()->set_name(name);
   *update.mutable_image()->mutable_target() = record.target();
   update.mutable_update_mask()->add_paths("target");
+  if (what == RecordUpdate::kEverything) {
+    *update.mutable_image()->mutable_labels() = record.labels();
+    update.mutable_update_mask()->add_paths("labels");
+  } else if (what == RecordUpdate::kTargetAndLabels) {
+    *update.mutable_image()->mutable_labels() = record.labels();
+    for (const auto& [key, value] : record.labels()) {
+      update.mutable_update_mask()->add_paths(absl::StrCat("labels.", key));
+    }
+  }
   images::UpdateImageResponse updated;
   status = stub->Update(connection.NewContext(lease).get(), update, &updated);
   return FromGrpc(status, absl::StrCat("cannot tag ", name));
@@ -46,7 +55,9 @@ absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
 
 absl::Status TagAllOrNothing(const ContainerdConnection& connection,
                              const std::vector<std::string>& names, const images::Image& record,
-                             const std::string& lease) {
+                             const std::string& lease, bool set_labels) {
+  const RecordUpdate apply = set_labels ? RecordUpdate::kTargetAndLabels : RecordUpdate::kTarget;
+  const RecordUpdate restore = set_labels ? RecordUpdate::kEverything : RecordUpdate::kTarget;
   std::vector<ReversibleStep> steps;
   for (const std::string& name : names) {
     auto previous = GetImageRecord(connection, name);
@@ -54,11 +65,11 @@ absl::Status TagAllOrNothing(const ContainerdConnection& connection,
     const bool existed = previous.ok();
     const images::Image before = existed ? *previous : images::Image{};
     steps.push_back(ReversibleStep{
-        .apply = [&connection, &record, &lease, name] {
-          return CreateOrUpdateImageRecord(connection, name, record, lease);
+        .apply = [&connection, &record, &lease, name, apply] {
+          return CreateOrUpdateImageRecord(connection, name, record, lease, apply);
         },
-        .undo = [&connection, &record, &lease, name, existed, before]() -> absl::Status {
-          if (existed) return CreateOrUpdateImageRecord(connection, name, before, lease);
+        .undo = [&connection, &record, &lease, name, existed, before, restore]() -> absl::Status {
+          if (existed) return CreateOrUpdateImageRecord(connection, name, before, lease, restore);
           auto deleted = DeleteImageRecordIf(connection, name, {record.target().digest()}, false);
           return deleted.status();
         }});

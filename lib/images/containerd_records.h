@@ -18,19 +18,28 @@ namespace kim {
 absl::StatusOr<containerd::services::images::v1::Image> GetImageRecord(
     const ContainerdConnection& connection, const std::string& name);
 
+// What CreateOrUpdateImageRecord changes on a record that exists already.
+enum class RecordUpdate {
+  kTarget,           // the target only
+  kTargetAndLabels,  // the target, and each of the record's labels (others stay)
+  kEverything,       // the target, and the labels replaced by the record's
+};
+
 // Creates record `name` pointing at `record`'s target with its labels, or, when the name
-// exists, points it at that target in one Update (never delete-then-create). In `lease`.
+// exists, changes what `update` says in one Update (never delete-then-create). In `lease`.
 absl::Status CreateOrUpdateImageRecord(const ContainerdConnection& connection,
                                        const std::string& name,
                                        const containerd::services::images::v1::Image& record,
-                                       const std::string& lease);
+                                       const std::string& lease,
+                                       RecordUpdate update = RecordUpdate::kTarget);
 
 // Points every one of `names` at `record`'s target, or none of them: when one fails, those
 // done before it are put back (a created name deleted, a moved one pointed back). In `lease`.
+// With `set_labels`, existing names also get `record`'s labels (and get their own back on undo).
 absl::Status TagAllOrNothing(const ContainerdConnection& connection,
                              const std::vector<std::string>& names,
                              const containerd::services::images::v1::Image& record,
-                             const std::string& lease);
+                             const std::string& lease, bool set_labels = false);
 
 // A record's target as a Descriptor.
 Descriptor RecordTarget(const containerd::services::images::v1::Image& record);

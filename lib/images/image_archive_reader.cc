@@ -7,11 +7,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "containerd/services/content/v1/content.grpc.pb.h"
 #include "kim/platform.h"
 #include "kim/reference.h"
 #include "lib/images/containerd_blob_source.h"
+#include "lib/images/containerd_content_info.h"
 #include "lib/images/containerd_image_json.h"
+#include "lib/images/containerd_inspect.h"
 #include "lib/images/docker_archive_manifest.h"
 #include "lib/images/image_archive_entries.h"
 
@@ -19,7 +20,6 @@ namespace kim {
 namespace {
 
 using web::json::value;
-namespace content = ::containerd::services::content::v1;
 
 constexpr char kNameAnnotation[] = "io.containerd.image.name";
 constexpr char kRefNameAnnotation[] = "org.opencontainers.image.ref.name";
@@ -31,22 +31,6 @@ std::optional<std::string> NormalizeName(const std::string& name) {
   auto reference = ImageReference::ParseNormalized(name);
   if (!reference.ok()) return std::nullopt;
   return reference->WithDefaultTag().String();
-}
-
-// The config's rootfs.diff_ids.
-std::vector<std::string> DiffIds(const std::string& config_json) {
-  std::vector<std::string> ids;
-  std::error_code error;
-  const value config = value::parse(config_json, error);
-  if (error || !config.is_object() || !config.has_field("rootfs")) return ids;
-  const value& rootfs = config.at("rootfs");
-  if (!rootfs.is_object() || !rootfs.has_field("diff_ids") || !rootfs.at("diff_ids").is_array()) {
-    return ids;
-  }
-  for (const value& id : rootfs.at("diff_ids").as_array()) {
-    if (id.is_string()) ids.push_back(id.as_string());
-  }
-  return ids;
 }
 
 }  // namespace
@@ -119,25 +103,13 @@ class ArchiveImporter::Entries {
 
   bool Present(const std::string& digest) {
     if (files_.Stored(digest)) return true;
-    content::InfoRequest request;
-    request.set_digest(digest);
-    content::InfoResponse response;
-    auto stub = content::Content::NewStub(connection_->channel());
-    return stub->Info(connection_->NewContext().get(), request, &response).ok();
+    auto exists = ContentExists(*connection_, digest);
+    return exists.ok() && *exists;
   }
 
   // Labels `digest` so containerd's collector keeps what it refers to once the lease ends.
   absl::Status Label(const std::string& digest, const std::map<std::string, std::string>& labels) {
-    content::UpdateContentRequest request;
-    request.mutable_info()->set_digest(digest);
-    for (const auto& [key, label] : labels) {
-      (*request.mutable_info()->mutable_labels())[key] = label;
-      request.mutable_update_mask()->add_paths(absl::StrCat("labels.", key));
-    }
-    content::UpdateContentResponse response;
-    auto stub = content::Content::NewStub(connection_->channel());
-    return FromGrpc(stub->Update(connection_->NewContext(lease_).get(), request, &response),
-                    absl::StrCat("cannot label blob ", digest));
+    return LabelContent(*connection_, lease_, digest, labels);
   }
 
   // Checks one single-platform manifest: config and layers present, layers matching the
@@ -149,13 +121,11 @@ class ArchiveImporter::Entries {
     if (!blobs.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", blobs.status().message()));
     auto config = BlobContent(blobs->front());
     if (!config.ok()) return config.status();
-    const std::vector<std::string> diff_ids = DiffIds(*config);
+    const std::vector<std::string> diff_ids = ConfigDiffIds(*config);
     if (diff_ids.size() != blobs->size() - 1) {
       return absl::DataLossError(absl::StrCat(what, ": its config lists ", diff_ids.size(),
                                               " layers, its manifest ", blobs->size() - 1));
     }
-    std::map<std::string, std::string> labels = {
-        {"containerd.io/gc.ref.content.config", blobs->front().digest}};
     for (size_t i = 1; i < blobs->size(); ++i) {
       const Descriptor& layer = (*blobs)[i];
       if (!Present(layer.digest)) {
@@ -168,14 +138,15 @@ class ArchiveImporter::Entries {
             what, ": layer ", layer.digest, " unpacks to ", file->diff_id, ", not to ",
             diff_ids[i - 1], " as its config says (tampered or corrupt archive)"));
       }
-      labels[absl::StrCat("containerd.io/gc.ref.content.l.", i - 1)] = layer.digest;
       // What containerd's unpacker and CRI's pulls record too: it spares a second decompression.
-      if (absl::Status status = Label(layer.digest, {{"containerd.io/uncompressed", diff_ids[i - 1]}});
+      if (absl::Status status = Label(layer.digest, {{kUncompressedLabel, diff_ids[i - 1]}});
           !status.ok()) {
         return status;
       }
     }
-    if (absl::Status status = Label(manifest.digest, labels); !status.ok()) return status;
+    if (absl::Status status = Label(manifest.digest, ManifestGcLabels(*blobs)); !status.ok()) {
+      return status;
+    }
     return blobs->front().digest;
   }
 
@@ -186,11 +157,9 @@ class ArchiveImporter::Entries {
     if (!json.ok()) return json.status();
     auto children = IndexManifests(*json);
     if (!children.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", children.status().message()));
-    std::map<std::string, std::string> labels;
-    for (size_t i = 0; i < children->size(); ++i) {
-      labels[absl::StrCat("containerd.io/gc.ref.content.m.", i)] = (*children)[i].digest;
+    if (absl::Status status = Label(target.digest, IndexGcLabels(*children)); !status.ok()) {
+      return status;
     }
-    if (absl::Status status = Label(target.digest, labels); !status.ok()) return status;
     const Platform host = HostPlatform();
     for (const Descriptor& child : *children) {
       if (child.platform && child.platform->Matches(host)) return CheckTarget(child, what);

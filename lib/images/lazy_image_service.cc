@@ -3,10 +3,12 @@
 
 #include <mutex>
 
+#include "lib/images/image_receiver.h"
+
 namespace kim {
 namespace {
 
-class LazyImageService final : public ImageService {
+class LazyImageService final : public ImageService, public ImageReceiver {
  public:
   explicit LazyImageService(ImageServiceFactory factory) : factory_(std::move(factory)) {}
 
@@ -71,6 +73,27 @@ class LazyImageService final : public ImageService {
     if (!backend.ok()) return backend.status();
     return (*backend)->Prune(options);
   }
+  absl::StatusOr<std::vector<NodeDistribution>> Distribute(
+      const std::vector<std::string>& images, const DistributeOptions& options) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Distribute(images, options);
+  }
+  absl::Status Pin(const std::vector<std::string>& images, bool pinned) override {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    return (*backend)->Pin(images, pinned);
+  }
+  absl::StatusOr<std::unique_ptr<ReceiveSession>> BeginReceive(const TransferOffer& offer) override {
+    auto receiver = Receiver();
+    if (!receiver.ok()) return receiver.status();
+    return (*receiver)->BeginReceive(offer);
+  }
+  absl::StatusOr<int> CollectAbandonedReceives() override {
+    auto receiver = Receiver();
+    if (!receiver.ok()) return receiver.status();
+    return (*receiver)->CollectAbandonedReceives();
+  }
 
  private:
   absl::StatusOr<ImageService*> Backend() {
@@ -81,6 +104,17 @@ class LazyImageService final : public ImageService {
       backend_ = std::move(*made);
     }
     return backend_.get();
+  }
+
+  // The backend as a receiver of images from other nodes; Unimplemented when it is none.
+  absl::StatusOr<ImageReceiver*> Receiver() {
+    auto backend = Backend();
+    if (!backend.ok()) return backend.status();
+    auto* receiver = dynamic_cast<ImageReceiver*>(*backend);
+    if (receiver == nullptr) {
+      return absl::UnimplementedError("this image backend cannot receive images from other nodes");
+    }
+    return receiver;
   }
 
   ImageServiceFactory factory_;

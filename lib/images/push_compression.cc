@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "containerd/services/content/v1/content.grpc.pb.h"
 #include "kim/digest.h"
+#include "lib/images/containerd_content_info.h"
 #include "lib/images/containerd_content_writer.h"
 #include "lib/images/gzip_deflater.h"
 #include "lib/images/registry_manifest.h"
@@ -33,21 +34,6 @@ absl::StatusOr<content::Info> BlobInfo(const ContainerdConnection& connection,
   const grpc::Status status = stub->Info(connection.NewContext().get(), request, &response);
   if (!status.ok()) return FromGrpc(status, absl::StrCat("blob ", digest));
   return response.info();
-}
-
-// Sets `labels` on blob `digest`, leaving its other labels.
-absl::Status LabelBlob(const ContainerdConnection& connection, const std::string& digest,
-                       const std::map<std::string, std::string>& labels) {
-  content::UpdateContentRequest request;
-  request.mutable_info()->set_digest(digest);
-  for (const auto& [key, label] : labels) {
-    (*request.mutable_info()->mutable_labels())[key] = label;
-    request.mutable_update_mask()->add_paths(absl::StrCat("labels.", key));
-  }
-  content::UpdateContentResponse response;
-  auto stub = content::Content::NewStub(connection.channel());
-  return FromGrpc(stub->Update(connection.NewContext().get(), request, &response),
-                  absl::StrCat("cannot label blob ", digest));
 }
 
 // One conversion: remembers what it rewrote, so a manifest shared by two indexes is done once.
@@ -130,7 +116,7 @@ class Converter {
     twin.digest = digester.Current().String();
     auto committed = (*writer)->Commit();
     if (!committed.ok()) return committed.status();
-    if (absl::Status labelled = LabelBlob(*connection_, layer.digest,
+    if (absl::Status labelled = LabelContent(*connection_, "", layer.digest,
                                           {{kGzipLabel, twin.digest}, {kGzipGcRef, twin.digest}});
         !labelled.ok()) {
       return labelled;

@@ -57,19 +57,6 @@ std::unique_ptr<kim::ImageService> Local() {
   return *std::move(service);
 }
 
-// A client of `agent` over its mutual TLS, as a program embedding libkim gets one.
-std::unique_ptr<kim::ImageService> ThroughAgent(const TestAgent& agent) {
-  kim::ConnectOptions options;
-  options.agent_addr = agent.address;
-  options.tls = {.ca = ReadTextFile(agent.pki + "/ca.crt"),
-                 .cert = ReadTextFile(agent.pki + "/client.crt"),
-                 .key = ReadTextFile(agent.pki + "/client.key")};
-  auto service = kim::ConnectImageService(options);
-  INFO(service.status());
-  REQUIRE(service.ok());
-  return *std::move(service);
-}
-
 // Loads a fresh image named `name` whose one layer is `megabytes` of random bytes; returns
 // the layer's digest.
 std::string LoadBigImage(kim::ImageService& local, const std::string& name, int megabytes) {
@@ -185,7 +172,7 @@ kim::PushOptions CancelAtFirstBytes(kim::Cancellation& cancellation, Clock::time
 
 TEST_CASE("agent: push and pull go through kim-agent to the registry and back", "[agent]") {
   TestAgent agent;
-  auto remote = ThroughAgent(agent);
+  auto remote = agent.Images();
   const std::string registry = PeerEnv("KIM_TEST_REGISTRY");
   const std::string seed = registry + "/busybox:2";
   REQUIRE(remote->Pull(seed, {}).ok());
@@ -246,7 +233,7 @@ TEST_CASE("agent: a push holds a containerd lease on what it reads and ends it a
 TEST_CASE("agent: a cancelled push through kim-agent stops before the manifest", "[agent]") {
   TestAgent agent;
   auto local = Local();
-  auto remote = ThroughAgent(agent);
+  auto remote = agent.Images();
   const std::string target =
       absl::StrCat(PeerEnv("KIM_TEST_REGISTRY"), "/", Unique("cancelpush"), "/big:1");
   LoadBigImage(*local, target, 96);
@@ -281,7 +268,7 @@ TEST_CASE("agent: a cancelled pull through kim-agent leaves no image and the nex
           "[agent]") {
   TestAgent agent;
   auto local = Local();
-  auto remote = ThroughAgent(agent);
+  auto remote = agent.Images();
   const std::string target =
       absl::StrCat(PeerEnv("KIM_TEST_REGISTRY"), "/", Unique("cancelpull"), "/big:1");
   const std::string layer = LoadBigImage(*local, target, 160);

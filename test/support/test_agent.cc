@@ -6,15 +6,21 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "kim/connect.h"
 #include "test/support/peers.h"
 
 namespace kim::test {
 
-TestAgent::TestAgent(const std::string& containerd_socket) {
-  char dir_template[] = "/tmp/kim-agent-pki-XXXXXX";
-  pki = mkdtemp(dir_template);
-  const auto made = Run({"/bin/bash", KIM_SOURCE_DIR "/test/support/make-test-pki", pki});
-  REQUIRE(made.exit_code == 0);
+TestAgent::TestAgent(const std::string& containerd_socket, const std::string& shared_pki) {
+  if (shared_pki.empty()) {
+    char dir_template[] = "/tmp/kim-agent-pki-XXXXXX";
+    pki = mkdtemp(dir_template);
+    const auto made = Run({"/bin/bash", KIM_SOURCE_DIR "/test/support/make-test-pki", pki});
+    REQUIRE(made.exit_code == 0);
+  } else {
+    pki = shared_pki;
+    owns_pki = false;
+  }
   daemon = std::make_unique<Daemon>(std::vector<std::string>{
       KIM_AGENT_BINARY, "--listen", "127.0.0.1:0", "--containerd-socket",
       containerd_socket.empty() ? PeerEnv("KIM_TEST_CONTAINERD_SOCKET") : containerd_socket,
@@ -29,7 +35,19 @@ TestAgent::TestAgent(const std::string& containerd_socket) {
 
 TestAgent::~TestAgent() {
   daemon->Stop(SIGTERM);
-  Run({"/bin/rm", "-rf", pki});
+  if (owns_pki) Run({"/bin/rm", "-rf", pki});
+}
+
+std::unique_ptr<ImageService> TestAgent::Images() const {
+  ConnectOptions options;
+  options.agent_addr = address;
+  options.tls = {.ca = ReadTextFile(pki + "/ca.crt"),
+                 .cert = ReadTextFile(pki + "/client.crt"),
+                 .key = ReadTextFile(pki + "/client.key")};
+  auto service = ConnectImageService(options);
+  INFO(service.status());
+  REQUIRE(service.ok());
+  return *std::move(service);
 }
 
 ProcessOutput TestAgent::Kim(std::vector<std::string> words, const std::string& client,

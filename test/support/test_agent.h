@@ -7,14 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "kim/image_service.h"
 #include "test/support/run_process.h"
 
 namespace kim::test {
 
 // Starts on a free port when constructed (failing the test if it cannot), stops when destroyed.
 struct TestAgent {
-  // Serves the containerd at `containerd_socket` (the peers' containerd when empty).
-  explicit TestAgent(const std::string& containerd_socket = "");
+  // Serves the containerd at `containerd_socket` (the peers' containerd when empty), with a
+  // fresh test PKI, or with the one in `shared_pki` (another agent's `pki`, which it keeps; so
+  // that agents trust each other's certificates).
+  explicit TestAgent(const std::string& containerd_socket = "",
+                     const std::string& shared_pki = "");
   ~TestAgent();
 
   // Runs kim against this agent as the client `client` ("client", "other-client" or "" for no
@@ -26,7 +30,12 @@ struct TestAgent {
   // command to be interrupted while it runs.
   std::unique_ptr<Daemon> KimInBackground(const std::vector<std::string>& words) const;
 
+  // A client of this agent over its mutual TLS (the PKI's client certificate), as a program
+  // embedding libkim gets one; fails the test when it cannot be made.
+  std::unique_ptr<ImageService> Images() const;
+
   std::string pki;      // the test PKI's folder
+  bool owns_pki = true; // made it (and removes it)
   std::unique_ptr<Daemon> daemon;
   std::string address;  // 127.0.0.1:PORT
 };

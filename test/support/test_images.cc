@@ -11,14 +11,9 @@
 
 namespace kim::test {
 
-std::string LoadRandomImage(ImageService& local, const std::string& ref, int megabytes) {
-  TempDir dir;
-  const std::string archive = dir / "image.tar";
-  const auto made = Run({"/usr/bin/python3", KIM_SOURCE_DIR "/test/support/image-archive", "make",
-                         archive, ref, absl::StrCat("--size-mb=", megabytes)});
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
-  std::ifstream in(archive, std::ios::binary);
+void LoadArchiveFile(ImageService& local, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
   auto loaded = local.Load([&in]() -> absl::StatusOr<std::string> {
     std::string piece(1 << 20, '\0');
     in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
@@ -27,6 +22,16 @@ std::string LoadRandomImage(ImageService& local, const std::string& ref, int meg
   });
   INFO(loaded.status());
   REQUIRE(loaded.ok());
+}
+
+std::string LoadRandomImage(ImageService& local, const std::string& ref, int megabytes) {
+  TempDir dir;
+  const std::string archive = dir / "image.tar";
+  const auto made = Run({"/usr/bin/python3", KIM_SOURCE_DIR "/test/support/image-archive", "make",
+                         archive, ref, absl::StrCat("--size-mb=", megabytes)});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  LoadArchiveFile(local, archive);
   return made.out.substr(0, made.out.find('\n'));
 }
 

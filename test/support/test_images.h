@@ -9,6 +9,9 @@
 
 namespace kim::test {
 
+// Loads the image archive at `path` into `local`; fails the test when it cannot.
+void LoadArchiveFile(ImageService& local, const std::string& path);
+
 // Makes an image named `ref` whose one layer is `megabytes` MB of random bytes (uncompressed,
 // test/support/image-archive) and loads it into `local`; returns the layer's digest. Fails the
 // test when it cannot.
