@@ -80,6 +80,7 @@ head -c 2000000 /dev/urandom >"$ctx2/top.bin"
 printf 'FROM app:1\nCOPY top.bin /top.bin\n' >"$ctx2/Dockerfile"
 check "kim build -t app:2 FROM app:1" "$KIM" build --progress plain -t app:2 "$ctx2"
 output_has "moves only 3 blobs to $n1: the new layer, the config, the manifest" "^$n1: 3 of [0-9]+ blobs sent"
+output_has "about 2 MB: the new 2,000,000-byte layer, not the 3 MB one below it" "^$n1: 3 of [0-9]+ blobs sent \(2(\.0[0-9]*)?MB\)"
 check "a Pod pinned to $n1 runs app:2" pod_on "$n1" e2e-dist-2 app:2
 
 check "kim images --all-nodes" "$KIM" images --all-nodes app
