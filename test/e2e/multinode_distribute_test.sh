@@ -23,29 +23,8 @@ lacks_image() { ! has_image "$@"; }
 record() {
   if [ "$1" = 0 ]; then node_ctr 0 images ls; else node1_ctr images ls; fi | grep "^$2 "
 }
-# pod_on NODE NAME IMAGE: run_pod, pinned to NODE.
-pod_on() {
-  local node=$1 name=$2 image=$3 phase=""
-  kubectl delete pod "$name" --ignore-not-found --wait=true >/dev/null
-  kubectl apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Pod
-metadata: {name: $name}
-spec:
-  restartPolicy: Never
-  nodeName: $node
-  automountServiceAccountToken: false
-  containers: [{name: main, image: "$image", imagePullPolicy: Never}]
-YAML
-  for _ in $(seq 240); do
-    phase=$(kubectl get pod "$name" -o jsonpath='{.status.phase}' 2>/dev/null || true)
-    case $phase in Succeeded) return 0 ;; Failed) break ;; esac
-    sleep 0.5
-  done
-  echo "pod $name on $node ended in phase '${phase:-unknown}':"
-  kubectl get pod "$name" -o jsonpath='{.status.containerStatuses}'; echo
-  return 1
-}
+# pod_on NODE NAME IMAGE: run_pod on NODE with imagePullPolicy Never.
+pod_on() { run_pod "$2" "$3" Never false "$1"; }
 
 check "kim system install, builder on $n0" \
   "$KIM" system install --timeout 240s --selector "kubernetes.io/hostname=$n0"
