@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "kim/units.h"
 
 namespace kim::cli {
@@ -14,12 +13,6 @@ namespace {
 
 constexpr int kBarWidth = 40;
 
-std::string Bar(int64_t done, int64_t total) {
-  const int filled = total > 0 ? static_cast<int>(kBarWidth * std::min(done, total) / total) : 0;
-  std::string bar = "[" + std::string(filled, '=');
-  if (filled < kBarWidth) bar += ">" + std::string(kBarWidth - filled - 1, ' ');
-  return bar + "]";
-}
 
 std::string Size(int64_t bytes) { return HumanSize(static_cast<double>(bytes)); }
 
@@ -35,7 +28,8 @@ std::string DistributeProgressPrinter::Line(const DistributeProgress& progress, 
       std::string line = absl::StrCat(node, "Sending ", progress.blobs_missing, " of ",
                                       progress.blobs_total, " blobs");
       if (with_bar && progress.bytes_total > 0) {
-        absl::StrAppend(&line, " ", Bar(progress.bytes_sent, progress.bytes_total), " ",
+        absl::StrAppend(&line, " ",
+                        ProgressBar(progress.bytes_sent, progress.bytes_total, kBarWidth), " ",
                         absl::StrFormat("%8s/%s", Size(progress.bytes_sent),
                                         Size(progress.bytes_total)));
       } else if (!with_bar) {
@@ -54,38 +48,11 @@ std::string DistributeProgressPrinter::Line(const DistributeProgress& progress, 
 }
 
 void DistributeProgressPrinter::Update(const DistributeProgress& progress) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = std::find_if(nodes_.begin(), nodes_.end(),
-                         [&](const DistributeProgress& n) { return n.node == progress.node; });
-  const bool phase_changed = it == nodes_.end() || it->phase != progress.phase;
-  if (it == nodes_.end()) {
-    nodes_.push_back(progress);
-  } else {
-    *it = progress;
-  }
-  if (!tty_) {
-    // Plain output: one line when a node changes phase, never one per byte count.
-    if (phase_changed) out_ << Line(progress, /*with_bar=*/false) << "\n" << std::flush;
-    return;
-  }
-  const absl::Time now = absl::Now();
-  if (phase_changed || now - last_draw_ > absl::Milliseconds(100)) {
-    last_draw_ = now;
-    Redraw();
-  }
+  lines_.Set(progress.node, std::to_string(static_cast<int>(progress.phase)), Line(progress),
+             Line(progress, /*with_bar=*/false));
 }
 
-void DistributeProgressPrinter::Finish() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (tty_) Redraw();
-}
-
-void DistributeProgressPrinter::Redraw() {
-  if (lines_drawn_ > 0) out_ << "\033[" << lines_drawn_ << "A";
-  for (const DistributeProgress& node : nodes_) out_ << "\033[2K\r" << Line(node) << "\n";
-  lines_drawn_ = nodes_.size();
-  out_ << std::flush;
-}
+void DistributeProgressPrinter::Finish() { lines_.Finish(); }
 
 std::string DistributionSummary(const NodeDistribution& result) {
   const std::string node = absl::StrCat(result.node, ": ");

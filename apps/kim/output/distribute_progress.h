@@ -4,11 +4,9 @@
 #define KIM_APPS_KIM_OUTPUT_DISTRIBUTE_PROGRESS_H_
 
 #include <iosfwd>
-#include <mutex>
 #include <string>
-#include <vector>
 
-#include "absl/time/time.h"
+#include "apps/kim/output/live_lines.h"
 #include "kim/image_service.h"
 
 namespace kim::cli {
@@ -17,7 +15,7 @@ namespace kim::cli {
 class DistributeProgressPrinter {
  public:
   // `tty` selects the redrawn view.
-  DistributeProgressPrinter(std::ostream& out, bool tty) : out_(out), tty_(tty) {}
+  DistributeProgressPrinter(std::ostream& out, bool tty) : lines_(out, tty) {}
 
   // Records one event and updates the output (at most ~10 redraws per second on a terminal).
   void Update(const DistributeProgress& progress);
@@ -30,14 +28,7 @@ class DistributeProgressPrinter {
   static std::string Line(const DistributeProgress& progress, bool with_bar = true);
 
  private:
-  void Redraw();
-
-  std::ostream& out_;
-  const bool tty_;
-  std::mutex mutex_;
-  std::vector<DistributeProgress> nodes_;  // in order of first appearance
-  size_t lines_drawn_ = 0;
-  absl::Time last_draw_ = absl::InfinitePast();
+  LiveLines lines_;
 };
 
 // The closing line for one node's result: "node-1: 3 of 5 blobs sent (12.3MB)", "node-1: up to
