@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kBarWidth = 40;
 
-
 std::string Size(int64_t bytes) { return HumanSize(static_cast<double>(bytes)); }
 
 }  // namespace
