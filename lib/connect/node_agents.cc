@@ -46,6 +46,8 @@ absl::StatusOr<kube::BuilderEndpoint> AgentEndpointOnNode(
     const std::string& node) {
   for (const kube::AgentEndpoint& agent : agents) {
     if (agent.node != node) continue;
+    // The first builder node is reached as discovery says (the endpoint-override address too).
+    if (node == builder.node_name) return builder;
     kube::BuilderEndpoint endpoint = builder;
     endpoint.host = agent.host;
     endpoint.node_name = agent.node;
@@ -62,6 +64,7 @@ absl::StatusOr<kube::BuilderEndpoint> BuilderEndpointOnNode(const kube::BuilderE
                                                             const std::string& node) {
   std::vector<std::string> names;
   for (const kube::BuilderNodeAddress& address : builder.builders) {
+    if (address.node == node && node == builder.node_name) return builder;
     if (address.node == node) {
       kube::BuilderEndpoint endpoint = builder;
       endpoint.host = address.host;
