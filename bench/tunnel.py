@@ -45,9 +45,10 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def lab_up():
-    log("bench: scripts/lab up (builds what is missing first; minutes when cold)")
-    result = subprocess.run([os.path.join(REPO, "scripts/lab"), "up"], text=True,
+def lab_up(*args):
+    """Brings up a lab (`scripts/lab up ARGS...`) and returns its exported variables."""
+    log(f"bench: scripts/lab up {' '.join(args)} (builds what is missing first; minutes when cold)")
+    result = subprocess.run([os.path.join(REPO, "scripts/lab"), "up", *args], text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if result.returncode != 0:
         sys.exit(f"bench: scripts/lab up failed (exit {result.returncode}):\n{result.stderr[-4000:]}")

@@ -43,7 +43,10 @@ BuilderRoute Direct(const kube::BuilderEndpoint& builder, int port) {
 absl::StatusOr<BuilderRoute> Tunnel(const ConnectOptions& options,
                                     const std::shared_ptr<kube::Client>& client,
                                     const kube::BuilderEndpoint& builder, int port) {
-  auto pod = kube::FindBuilderPod(*client, options.namespace_name, builder.node_name);
+  // buildkitd runs in the builder pods only; every node's agent, in its builder or agent pod.
+  auto pod = port == builder.agent_port
+                 ? kube::FindAgentPod(*client, options.namespace_name, builder.node_name)
+                 : kube::FindBuilderPod(*client, options.namespace_name, builder.node_name);
   if (!pod.ok()) return kube::WithUserRoleHint(pod.status(), options.namespace_name);
   LogDebug(0, absl::StrCat("route: tunnel to pod ", options.namespace_name, "/", *pod, " port ",
                            port, " through the API server"));
@@ -87,8 +90,9 @@ absl::StatusOr<BuilderRoute> RouteToBuilder(const ConnectOptions& options,
   const std::optional<CachedRoute> cached = ReadCachedRoute(key);
   absl::Status tunnel_error;
   bool tunnel_tried = false;
-  if (cached && cached->route == "tunnel" && cached->host == builder.host &&
-      absl::Now() - cached->checked < kTunnelMemory) {
+  // A tunnel that worked for one node of this cluster is taken for its other nodes too: whether
+  // node addresses are routable from here is a property of the network kim runs in.
+  if (cached && cached->route == "tunnel" && absl::Now() - cached->checked < kTunnelMemory) {
     LogDebug(0, absl::StrCat("tunnel: the route cached for context \"",
                              client->config().context_name, "\" (", RouteCachePath(), ")"));
     auto tunnel = Tunnel(options, client, builder, port);

@@ -11,6 +11,8 @@
 #include "lib/connect/connect_kube.h"
 #include "lib/images/agent_client.h"
 #include "lib/images/containerd_image_service.h"
+#include "lib/connect/node_agents.h"
+#include "lib/kube/user_access.h"
 
 namespace kim {
 
@@ -22,21 +24,21 @@ absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectO
     return NewAgentImageService(AgentClientOptions{.address = options.agent_addr,
                                                    .tls = options.tls});
   }
-  // Default: the kim-agent of the builder installed in the cluster, reached directly or through
-  // the API server (options.tunnel). Its pulls and pushes use the registry credentials stored
-  // in the cluster (`kim system login`) for registries the caller has none for.
+  // Default: the kim-agent of the builder installed in the cluster (or of options.node),
+  // reached directly or through the API server (options.tunnel). Its pulls and pushes use the
+  // registry credentials stored in the cluster (`kim system login`) for registries the caller
+  // has none for.
   auto found = DiscoverBuilder(options);
   if (!found.ok()) return found.status();
-  const kube::BuilderEndpoint& builder = found->endpoint;
-  auto route = RouteToBuilder(options, found->client, builder, builder.agent_port);
-  if (!route.ok()) return route.status();
-  return NewAgentImageService(AgentClientOptions{
-      .address = route->address,
-      .server_name = route->server_name,
-      .tls = builder.tls,
-      .unreachable_hint = route->hint,
-      .cluster_credentials = std::move(found->credentials),
-      .keep_alive = route->keep_alive});
+  kube::BuilderEndpoint endpoint = found->endpoint;
+  if (!options.node.empty()) {
+    auto agents = kube::DiscoverAgents(*found->client, options.namespace_name);
+    if (!agents.ok()) return kube::WithUserRoleHint(agents.status(), options.namespace_name);
+    auto on_node = AgentEndpointOnNode(endpoint, *agents, options.node);
+    if (!on_node.ok()) return on_node.status();
+    endpoint = *std::move(on_node);
+  }
+  return ConnectDiscoveredAgent(options, *found, endpoint);
 }
 
 absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectOptions& options) {
@@ -46,9 +48,20 @@ absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectO
   // Default: the buildkitd of the builder installed in the cluster, with the client
   // certificate from its Secret, reached directly or through the API server. The build's
   // registry credentials are the user's merged with those stored in the cluster.
+  // With several builder nodes, the one options.node names, else the ready one the build's
+  // key maps to (PickBuildNode), so that the same context finds its cache again.
   auto found = DiscoverBuilder(options);
   if (!found.ok()) return found.status();
-  const kube::BuilderEndpoint& builder = found->endpoint;
+  kube::BuilderEndpoint builder = found->endpoint;
+  if (!options.node.empty() || builder.builders.size() > 1) {
+    auto agents = kube::DiscoverAgents(*found->client, options.namespace_name);
+    if (!agents.ok()) return kube::WithUserRoleHint(agents.status(), options.namespace_name);
+    auto node = PickBuildNode(builder, *agents, options.node, options.builder_key);
+    if (!node.ok()) return node.status();
+    auto on_node = BuilderEndpointOnNode(builder, *node);
+    if (!on_node.ok()) return on_node.status();
+    builder = *std::move(on_node);
+  }
   auto route = RouteToBuilder(options, found->client, builder, builder.buildkit_port);
   if (!route.ok()) return route.status();
   return build::NewBuildKitService(

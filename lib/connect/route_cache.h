@@ -14,7 +14,7 @@ namespace kim {
 // One remembered choice.
 struct CachedRoute {
   std::string route;  // "direct" or "tunnel"
-  std::string host;   // the node address it was decided for (a new address is probed again)
+  std::string host;   // the node address it was decided for (a direct route to another is probed)
   absl::Time checked;
 };
 

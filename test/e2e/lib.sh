@@ -40,10 +40,10 @@ output_has() {
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
 
 kubectl() { "$KUBECTL" --request-timeout=20s "$@"; }
-# run_pod NAME IMAGE PULL_POLICY [hostNetwork]: a Pod that runs its image's command once; waits
-# for it to end (120 s) and fails unless it Succeeded.
+# run_pod NAME IMAGE PULL_POLICY [hostNetwork [NODE]]: a Pod that runs its image's command once
+# (on NODE when given); waits for it to end (120 s) and fails unless it Succeeded.
 run_pod() {
-  local name=$1 image=$2 policy=$3 host=${4:-false} phase=""
+  local name=$1 image=$2 policy=$3 host=${4:-false} node=${5:-} phase=""
   kubectl delete pod "$name" --ignore-not-found --wait=true >/dev/null
   kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
@@ -52,6 +52,7 @@ metadata: {name: $name}
 spec:
   restartPolicy: Never
   hostNetwork: $host
+  ${node:+nodeName: $node}
   automountServiceAccountToken: false
   containers: [{name: main, image: "$image", imagePullPolicy: $policy}]
 YAML

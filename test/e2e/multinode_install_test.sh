@@ -1,26 +1,14 @@
 #!/bin/bash
-# kim on two real nodes (a lab of its own: `scripts/lab up --nodes 2`, node 1 k3s-like):
+# kim on two real nodes (the two-node lab, fixture lab2: node 1 k3s-like):
 # `kim system install --selector kubernetes.io/hostname=<node 0>` puts the builder on node 0 and
 # an agent-only pod (DaemonSet agent-k3s) on node 1, on k3s's containerd socket; both become
 # Ready; node 1's agent answers over the install's mutual TLS at its own address and reports its
 # containerd 2.x-k3s1; `kim system info` lists both nodes with their roles; a plain `kim images`
 # still works; `kim system uninstall` removes the agent DaemonSet, its pod and the node labels.
-# lab: own
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-: "${KIM:?KIM (the kim binary) is not set}"
-lab_env=$(mktemp /tmp/kim-e2e-multinode.XXXXXX)
-if ! "$SRC/scripts/lab" up --nodes 2 >"$lab_env"; then
-  echo "FAIL: scripts/lab up --nodes 2 failed"; echo "0 passed, 1 failed"; rm -f "$lab_env"; exit 1
-fi
-lab_dir=$(sed -n "s/^export KIM_LAB_DIR='\(.*\)'$/\1/p" "$lab_env")
-export KIM_LAB_ENV=$lab_env
-. "$SRC/test/e2e/lib.sh"
-# lib.sh's EXIT trap runs these in order: the lab goes down whatever happens (it takes the
-# cluster and everything kim put there with it).
-on_exit "'$SRC/scripts/lab' down '$lab_dir'"
-on_exit "rm -f '$lab_env'"
+. "$(dirname "$0")/lib.sh"
 unset KIM_AGENT_ADDR KIM_BUILDKIT_ADDR KIM_CONTAINERD_SOCKET
+# The two-node lab is shared with the other multinode tests: leave it as found.
+on_exit "'$KIM' system uninstall --timeout 60s"
 read -r node0 node1 <<<"$KIM_LAB_NODES"
 read -r ip0 ip1 <<<"$KIM_LAB_NODE_IPS"
 kims() { "$KUBECTL" --request-timeout=20s -n kube-image "$@"; }

@@ -2,10 +2,13 @@
 // the BuildService.
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
 #include <ostream>
+#include <sstream>
 
 #include <cpprest/json.h>
 
@@ -15,6 +18,7 @@
 #include "apps/kim/commands/build_flags.h"
 #include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/commands/nodes.h"
 #include "apps/kim/output/build_progress.h"
 #include "apps/kim/output/progress_printer.h"
 
@@ -116,6 +120,73 @@ absl::StatusOr<BuildOptions> FinishOptions(const FlagValues& flags, BuildOptions
   return options;
 }
 
+// Where a build runs and where its image goes afterwards.
+struct BuildPlacement {
+  ConnectOptions connect;      // with `node` set to the builder node (empty: no cluster)
+  DistributeTargets targets;   // --distribute
+  bool pin = true;             // --pin
+};
+
+// Checks --distribute and picks the builder node: --node, else the ready builder node that the
+// context's absolute path maps to, so that BuildKit's cache for this context is found again.
+absl::StatusOr<BuildPlacement> PlaceBuild(const Invocation& invocation) {
+  BuildPlacement placement;
+  auto targets = ParseDistributeTargets(invocation.flags.String("distribute"));
+  if (!targets.ok()) return targets.status();
+  placement.targets = *std::move(targets);
+  placement.pin = invocation.flags.Bool("pin");
+  auto connect = ConnectOptionsFrom(invocation.flags);
+  if (!connect.ok()) return connect.status();
+  placement.connect = *std::move(connect);
+  const std::string& context = invocation.args.front();
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(context, error);
+  placement.connect.builder_key =
+      context == "-" || error ? context : absolute.lexically_normal().string();
+  auto node = ChooseBuilderNode(placement.connect);
+  if (!node.ok()) return node.status();
+  placement.connect.node = *node;
+  return placement;
+}
+
+// The names the build gave an image in the node's containerd: the tags, when the default image
+// output or an image output received them.
+std::vector<std::string> StoredImages(const BuildOptions& options) {
+  const bool image_output =
+      options.outputs.empty() ||
+      std::any_of(options.outputs.begin(), options.outputs.end(),
+                  [](const BuildOutput& o) { return o.type == "image" || o.type == "registry"; });
+  return image_output ? options.tags : std::vector<std::string>{};
+}
+
+// After a build on a cluster: pins the image on the builder node and copies it to the other
+// nodes (--distribute, --pin); progress on stderr unless -q.
+absl::Status SpreadImage(Invocation& invocation, const BuildPlacement& placement,
+                         const BuildOptions& options) {
+  const std::vector<std::string> images = StoredImages(options);
+  if (placement.connect.node.empty() || images.empty()) return absl::OkStatus();
+  if (!placement.pin && placement.targets.none()) return absl::OkStatus();
+  auto source = kim::ConnectImageService(placement.connect);
+  if (!source.ok()) return source.status();
+  std::vector<NodeAgent> nodes;
+  if (!placement.targets.none()) {
+    ConnectOptions every_node = placement.connect;
+    every_node.node.clear();
+    auto listed = ListNodeAgents(every_node);
+    if (!listed.ok()) return listed.status();
+    nodes = *std::move(listed);
+  }
+  std::ostringstream discarded;
+  const bool quiet = invocation.flags.Bool("quiet");
+  return DistributeImages(**source, nodes,
+                          {.images = images,
+                           .source = placement.connect.node,
+                           .targets = placement.targets,
+                           .pin = placement.pin,
+                           .tty = !quiet && IsTerminal(STDERR_FILENO)},
+                          quiet ? discarded : *invocation.err);
+}
+
 int RunBuild(Invocation& invocation) {
   absl::StatusOr<BuildOptions> options = BuildOptionsFrom(invocation);
   if (!options.ok()) return ReportError(invocation, options.status());
@@ -133,7 +204,9 @@ int RunBuild(Invocation& invocation) {
     std::lock_guard lock(service_mu);
     if (running != nullptr) running->Cancel();
   });
-  auto service = ConnectBuildService(invocation.flags);
+  auto placement = PlaceBuild(invocation);
+  if (!placement.ok()) return ReportError(invocation, placement.status());
+  auto service = kim::ConnectBuildService(placement->connect);
   if (!service.ok()) return ReportError(invocation, service.status());
   {
     std::lock_guard lock(service_mu);
@@ -178,6 +251,9 @@ int RunBuild(Invocation& invocation) {
                                          "cannot write --metadata-file \"", metadata_file, "\"")));
     }
   }
+  if (absl::Status status = SpreadImage(invocation, *placement, *options); !status.ok()) {
+    return ReportError(invocation, status);
+  }
   return kExitOk;
 }
 
@@ -206,6 +282,10 @@ std::unique_ptr<Command> NewBuildCommand() {
        .choices = {"uncompressed", "gzip", "zstd", "estargz"}},
       {.name = "compression-level", .type = FlagType::kInt,
        .usage = "Compression level (gzip 0-9, zstd 0-22); default: the compressor's"},
+      {.name = "distribute", .type = FlagType::kString,
+       .usage = "Copy the image to other nodes after the build: all, none, or node names "
+                "separated by commas",
+       .default_value = "all"},
       {.name = "file", .shorthand = 'f', .type = FlagType::kString,
        .usage = "Name of the Dockerfile (Default is 'PATH/Dockerfile'; '-' reads stdin)"},
       {.name = "iidfile", .type = FlagType::kString, .usage = "Write the image ID to the file"},
@@ -216,8 +296,14 @@ std::unique_ptr<Command> NewBuildCommand() {
        .usage = "Networking mode for the RUN instructions during build (default, none, host)",
        .default_value = "default"},
       {.name = "no-cache", .usage = "Do not use cache when building the image"},
+      {.name = "node", .type = FlagType::kString,
+       .usage = "Build on this builder node (default: the same ready builder node for the same "
+                "context, so that its cache is reused)"},
       {.name = "output", .shorthand = 'o', .type = FlagType::kStringArray,
        .usage = "Output destination, repeatable (format: type=local|tar|oci|docker|image|registry,dest=path)"},
+      {.name = "pin", .usage = "Pin the image on the nodes against the kubelet's image garbage "
+                               "collection (containerd 1.7 and later) (default true)",
+       .default_value = "true"},
       {.name = "platform", .type = FlagType::kStringArray,
        .usage = "Set target platform(s) for the build (e.g. linux/amd64,linux/arm64)"},
       {.name = "progress", .type = FlagType::kString,

@@ -78,6 +78,7 @@ absl::StatusOr<ConnectOptions> ConnectOptionsFrom(const FlagValues& flags) {
   options.containerd_socket = flags.String("containerd-socket");
   options.agent_addr = flags.String("agent-addr");
   options.buildkit_addr = flags.String("buildkit-addr");
+  options.node = flags.String("node");  // the commands that have --node
   for (const auto& [flag, pem] : {std::pair{"tlscacert", &options.tls.ca},
                                    std::pair{"tlscert", &options.tls.cert},
                                    std::pair{"tlskey", &options.tls.key}}) {

@@ -59,6 +59,9 @@ std::unique_ptr<Command> NewImagePruneCommand();
 std::unique_ptr<Command> NewBuilderPruneCommand();
 std::unique_ptr<Command> NewSystemDfCommand();
 
+// `kim image distribute` (distribute.cc).
+std::unique_ptr<Command> NewDistributeCommand();
+
 // Turns an `image` subcommand into its top-level shortcut (`kim build` for `kim image build`):
 // new name and usage, listed under "Images Shortcuts", aliased to the full path.
 std::unique_ptr<Command> AsShortcut(std::unique_ptr<Command> command, std::string name,

@@ -5,6 +5,7 @@
 
 #include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/commands/nodes.h"
 #include "apps/kim/output/progress_printer.h"
 #include "kim/platform.h"
 #include "kim/reference.h"
@@ -71,6 +72,7 @@ std::unique_ptr<Command> NewPullCommand() {
   pull->flags = {
       {.name = "cri", .usage = "Use the CRI backend to pull (kim always does; kept for "
                                "compatibility)"},
+      NodeFlag(),
       {.name = "platform", .type = FlagType::kString,
        .usage = "Set platform if server is multi-platform capable"},
   };

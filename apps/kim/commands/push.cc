@@ -5,6 +5,7 @@
 
 #include "apps/kim/cli/interrupt_watcher.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/commands/nodes.h"
 #include "apps/kim/output/progress_printer.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -70,6 +71,7 @@ std::unique_ptr<Command> NewPushCommand() {
        .usage = "gzip level for those layers, 1 (fastest) to 9 (smallest); default 6"},
       {.name = "insecure", .usage = "Treat the registry as insecure: HTTPS without certificate "
                                     "checks, or plain HTTP (loopback registries always are)"},
+      NodeFlag(),
   };
   push->run = RunPush;
   return push;

@@ -91,6 +91,8 @@ std::unique_ptr<Command> NewImageCommand() {
   image->Add(NewHistoryCommand());
   // prune (issue #14)
   image->Add(NewImagePruneCommand());
+  // several nodes (issue #13)
+  image->Add(NewDistributeCommand());
   return image;
 }
 

@@ -1,8 +1,9 @@
-// `kim image tag` / `kim tag`: gives an image further names.
+// `kim image tag` / `kim tag`: gives an image further names, on every node that has it.
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
 #include "apps/kim/commands/common.h"
+#include "apps/kim/commands/nodes.h"
 #include "kim/reference.h"
 
 namespace kim::cli {
@@ -24,11 +25,35 @@ int RunTag(Invocation& invocation) {
     }
     targets.push_back(ref->WithDefaultTag().String());
   }
-  auto service = ConnectImageService(invocation.flags);
-  if (!service.ok()) return ReportError(invocation, service.status());
-  auto image = (*service)->Tag(source, targets);
-  if (!image.ok()) return ReportError(invocation, image.status());
-  return kExitOk;
+  auto nodes = ConnectNodes(invocation.flags);
+  if (!nodes.ok()) return ReportError(invocation, nodes.status());
+  // Every node that has the image gets the names (a distributed image is on several).
+  std::vector<absl::Status> tagged(nodes->size(), absl::NotFoundError("not asked"));
+  ForEachReachableNode(*nodes, [&](size_t i) {
+    ImageService& service = *(*nodes)[i].service;
+    absl::Status has = service.Status(source).status();
+    tagged[i] = has.ok() ? service.Tag(source, targets).status() : has;
+  });
+  int exit_code = kExitOk;
+  bool done_somewhere = false;
+  absl::Status not_found;
+  for (size_t i = 0; i < nodes->size(); ++i) {
+    const NodeImageService& node = (*nodes)[i];
+    absl::Status status = node.service == nullptr ? node.status : tagged[i];
+    if (status.ok()) {
+      done_somewhere = true;
+    } else if (absl::IsNotFound(status) && node.service != nullptr) {
+      if (not_found.ok()) not_found = status;
+    } else {
+      exit_code = ReportError(invocation, nodes->size() == 1
+                                              ? status
+                                              : absl::Status(status.code(), absl::StrCat(
+                                                    "node ", node.agent.node, ": ",
+                                                    status.message())));
+    }
+  }
+  if (!done_somewhere && exit_code == kExitOk) return ReportError(invocation, not_found);
+  return exit_code;
 }
 
 }  // namespace
@@ -39,6 +64,10 @@ std::unique_ptr<Command> NewTagCommand() {
   tag->use = "SOURCE_REF TARGET_REF [TARGET_REF, ...]";
   tag->short_help = "Tag an image";
   tag->args = {.min = 2};
+  tag->flags = {
+      {.name = "node", .type = FlagType::kString,
+       .usage = "Tag on this node only (default: every node that has the image)"},
+  };
   tag->run = RunTag;
   return tag;
 }

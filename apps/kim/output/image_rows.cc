@@ -20,8 +20,8 @@ namespace {
 constexpr char kNone[] = "<none>";
 
 const std::vector<std::string>& Fields() {
-  static const std::vector<std::string> fields = {"Repository", "Tag",       "ID",  "Digest",
-                                                  "CreatedSince", "CreatedAt", "Size"};
+  static const std::vector<std::string> fields = {
+      "Repository", "Tag", "ID", "Digest", "CreatedSince", "CreatedAt", "Size", "Node"};
   return fields;
 }
 
@@ -89,14 +89,17 @@ std::map<std::string, std::string> RowFields(const ImageRow& row, bool no_trunc,
                                                   absl::LocalTimeZone())
                                : "N/A"},
       {"Size", HumanSizeWithPrecision(static_cast<double>(row.size), 3)},
+      {"Node", row.node},
   };
 }
 
-absl::Status WriteImageList(const std::vector<Image>& images, const ImageListView& view,
-                            absl::Time now, std::ostream& out) {
+namespace {
+
+// Writes `rows` in the requested view.
+absl::Status WriteRows(const std::vector<ImageRow>& rows, const ImageListView& view,
+                       absl::Time now, std::ostream& out) {
   auto format = RowTemplate::Parse(view.format, Fields());
   if (!format.ok()) return format.status();
-  const std::vector<ImageRow> rows = ImageRows(images, view.all);
 
   if (view.quiet) {  // one ID per image, in row order, without repeats
     std::set<std::string> seen;
@@ -109,6 +112,7 @@ absl::Status WriteImageList(const std::vector<Image>& images, const ImageListVie
     for (const ImageRow& row : rows) {
       web::json::value object = web::json::value::object(true);
       for (const auto& [name, value] : RowFields(row, view.no_trunc, now)) {
+        if (name == "Node" && value.empty()) continue;  // one node's list reads as Docker's
         object[name] = web::json::value::string(value);
       }
       out << object.serialize() << "\n";
@@ -123,13 +127,14 @@ absl::Status WriteImageList(const std::vector<Image>& images, const ImageListVie
   std::vector<std::string> columns = format->used_fields();
   if (format->is_default_table()) {  // the original kim's table
     columns = {"Repository", "Tag"};
+    if (view.nodes) columns.insert(columns.begin(), "Node");
     if (view.digests) columns.push_back("Digest");
     columns.insert(columns.end(), {"ID", "Size"});
   }
   static const std::map<std::string, std::string> kHeaders = {
       {"Repository", "IMAGE"},     {"Tag", "TAG"},         {"ID", "IMAGE ID"},
       {"Digest", "DIGEST"},        {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"},
-      {"Size", "SIZE"}};
+      {"Size", "SIZE"},            {"Node", "NODE"}};
   Table table;
   std::vector<std::string> header;
   for (const std::string& column : columns) header.push_back(kHeaders.at(column));
@@ -142,6 +147,31 @@ absl::Status WriteImageList(const std::vector<Image>& images, const ImageListVie
   }
   table.Write(out);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteImageList(const std::vector<Image>& images, const ImageListView& view,
+                            absl::Time now, std::ostream& out) {
+  return WriteRows(ImageRows(images, view.all), view, now, out);
+}
+
+absl::Status WriteNodeImageList(const std::vector<NodeImages>& nodes, const ImageListView& view,
+                                absl::Time now, std::ostream& out) {
+  std::vector<ImageRow> rows;
+  for (const NodeImages& node : nodes) {
+    for (ImageRow& row : ImageRows(node.images, view.all)) {
+      row.node = node.node;
+      rows.push_back(std::move(row));
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const ImageRow& a, const ImageRow& b) {
+    if (a.created != b.created) return a.created > b.created;
+    if (a.repository != b.repository) return a.repository < b.repository;
+    if (a.tag != b.tag) return a.tag < b.tag;
+    return a.node < b.node;
+  });
+  return WriteRows(rows, view, now, out);
 }
 
 }  // namespace kim::cli

@@ -19,6 +19,7 @@ struct ImageListView {
   bool no_trunc = false;  // --no-trunc
   bool quiet = false;     // -q
   std::string format;     // --format: "", "table", "json", or a template
+  bool nodes = false;     // --all-nodes: a NODE column, one row per image and node
 };
 
 // One row: an image under one of its names.
@@ -29,6 +30,7 @@ struct ImageRow {
   std::string id;          // full "sha256:..."
   absl::Time created = absl::InfinitePast();
   uint64_t size = 0;
+  std::string node;        // the node it is on (with --all-nodes), else ""
 };
 
 // The rows for `images`: one per repo tag; tag-less images (only digests, or nothing) get one
@@ -41,6 +43,18 @@ std::map<std::string, std::string> RowFields(const ImageRow& row, bool no_trunc,
 // Writes the list in the requested view. Returns InvalidArgument for a bad --format.
 absl::Status WriteImageList(const std::vector<Image>& images, const ImageListView& view,
                             absl::Time now, std::ostream& out);
+
+// The images of one node, for WriteNodeImageList.
+struct NodeImages {
+  std::string node;
+  std::vector<Image> images;
+};
+
+// Writes the images of several nodes as one list, one row per image name and node (sorted as
+// ImageRows sorts, then by node), with a NODE column in the default table and the field Node
+// for --format. InvalidArgument for a bad --format.
+absl::Status WriteNodeImageList(const std::vector<NodeImages>& nodes, const ImageListView& view,
+                                absl::Time now, std::ostream& out);
 
 }  // namespace kim::cli
 

@@ -4,11 +4,9 @@
 #define KIM_APPS_KIM_OUTPUT_PROGRESS_PRINTER_H_
 
 #include <iosfwd>
-#include <mutex>
 #include <string>
-#include <vector>
 
-#include "absl/time/time.h"
+#include "apps/kim/output/live_lines.h"
 #include "kim/progress.h"
 
 namespace kim::cli {
@@ -17,8 +15,7 @@ namespace kim::cli {
 class ProgressPrinter {
  public:
   // `tty` selects the redrawn view; `is_push` the words ("Pushing" vs "Downloading").
-  ProgressPrinter(std::ostream& out, bool tty, bool is_push)
-      : out_(out), tty_(tty), is_push_(is_push) {}
+  ProgressPrinter(std::ostream& out, bool tty, bool is_push) : lines_(out, tty), is_push_(is_push) {}
 
   // Records one event and updates the output (at most ~10 redraws per second on a terminal).
   void Update(const BlobProgress& progress);
@@ -31,15 +28,8 @@ class ProgressPrinter {
   static std::string Line(const BlobProgress& progress, bool is_push, bool with_bar = true);
 
  private:
-  void Redraw();
-
-  std::ostream& out_;
-  const bool tty_;
+  LiveLines lines_;
   const bool is_push_;
-  std::mutex mutex_;
-  std::vector<BlobProgress> blobs_;  // in order of first appearance
-  size_t lines_drawn_ = 0;
-  absl::Time last_draw_ = absl::InfinitePast();
 };
 
 // True when file descriptor `fd` is a terminal (and TERM is not "dumb").
