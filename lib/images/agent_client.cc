@@ -198,7 +198,12 @@ class AgentImageService final : public ImageService {
       RemoveResult out{.image = result.image()};
       out.untagged.assign(result.untagged().begin(), result.untagged().end());
       out.deleted.assign(result.deleted().begin(), result.deleted().end());
-      if (!result.error().empty()) out.status = absl::UnknownError(result.error());
+      if (!result.error().empty()) {
+        const int code = result.error_code();
+        out.status = absl::Status(code > 0 && code <= 16 ? static_cast<absl::StatusCode>(code)
+                                                         : absl::StatusCode::kUnknown,
+                                  result.error());
+      }
       results.push_back(std::move(out));
     }
     return results;

@@ -184,7 +184,10 @@ class ImagesService final : public v1::Images::Service {
       out->set_image(result.image);
       for (const std::string& name : result.untagged) out->add_untagged(name);
       for (const std::string& id : result.deleted) out->add_deleted(id);
-      if (!result.status.ok()) out->set_error(std::string(result.status.message()));
+      if (!result.status.ok()) {
+        out->set_error(std::string(result.status.message()));
+        out->set_error_code(static_cast<int32_t>(result.status.code()));
+      }
     }
     return grpc::Status::OK;
   }

@@ -97,19 +97,26 @@ mkdir -p "$big"
 head -c 150000000 /dev/urandom >"$big/big.bin"
 printf 'FROM scratch\nCOPY big.bin /big.bin\n' >"$big/Dockerfile"
 check "kim build -t big:1 --distribute none (150 MB)" "$KIM" build --progress plain --distribute none -t big:1 "$big"
-# Node 1's kim-agent processes (host PIDs), found through node 1's PID namespace.
+# Node 1's kim-agent processes (host PIDs): those whose ancestors include node 1's PID 1 (a pod's
+# containers have PID namespaces of their own, below node 1's containerd shim).
 node1_agent_pids() {
-  local pids=($KIM_LAB_NODE_PIDS) ns pid
-  ns=$(readlink "/proc/${pids[1]}/ns/pid")
-  for pid in $(pgrep -x kim-agent); do
-    [ "$(readlink "/proc/$pid/ns/pid" 2>/dev/null)" = "$ns" ] && echo "$pid"
+  local pids=($KIM_LAB_NODE_PIDS) pid up
+  for pid in $(pgrep -x kim-agent || true); do
+    up=$pid
+    while [ "$up" -gt 1 ] && [ "$up" != "${pids[1]}" ]; do
+      up=$(awk '{print $4}' "/proc/$up/stat" 2>/dev/null || echo 0)
+    done
+    [ "$up" = "${pids[1]}" ] && echo "$pid"
   done
   return 0
 }
 kill_when_receiving() {
   for _ in $(seq 400); do
     if node1_ctr content active 2>/dev/null | grep -q .; then
-      kill -9 $(node1_agent_pids) && return 0
+      local agents
+      agents=$(node1_agent_pids)
+      [ -n "$agents" ] || { echo "no kim-agent process of node 1 found"; return 1; }
+      kill -9 $agents && return 0
     fi
     sleep 0.05
   done
