@@ -3,7 +3,7 @@
 // keeps its ID and names and is pinned; a second image sharing base layers moves only its new
 // blobs (bytes counted); b's agent killed mid-transfer leaves no image, lease or content and the
 // retry completes; a blob whose bytes do not match its digest is refused (DATA_LOSS) with nothing
-// named; Pin(false) removes the label.
+// named; Pin(false) removes the label; a cancelled distribution leaves nothing on the receiver.
 // peers: containerd
 #include <catch2/catch.hpp>
 
@@ -427,5 +427,36 @@ TEST_CASE("distribution: Pin(false) removes the pinned label from every record, 
   INFO(again->front().status);
   CHECK(again->front().status.ok());
   CHECK_FALSE(RecordLabels(nodes.socket_b, ref).contains("io.cri-containerd.pinned"));
+  (void)nodes.local_a->Remove({ref}, false);
+}
+
+TEST_CASE("distribution: a cancelled distribution stops on every node and leaves nothing there",
+          "[distribution]") {
+  TwoNodes nodes;
+  const std::string ref = absl::StrCat("docker.io/library/", Unique("kim-dist-cancel"), ":1");
+  const std::string layer = kim::test::LoadRandomImage(*nodes.local_a, ref, 200);
+
+  kim::Cancellation cancellation;
+  kim::DistributeOptions options;
+  options.targets = {{.node = "b", .address = nodes.agent_b->address}};
+  options.cancellation = &cancellation;
+  auto sending = std::async(std::launch::async, [&] { return nodes.client->Distribute({ref}, options); });
+  WaitUntil([&] { return Ingesting(nodes.socket_b, layer); }, "b's containerd receives the layer");
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  cancellation.Cancel();
+  const auto result = sending.get();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cancelled_at).count();
+  INFO(result.status());
+  CHECK(absl::IsCancelled(result.status()));
+  CHECK(seconds < 5);
+  // b's agent saw the sender go: its receive ended, and its lease with all it held.
+  WaitUntil([&] { return ReceiveLeases(nodes.socket_b) == 0; }, "b's receive lease is gone", 10);
+  CHECK_FALSE(nodes.local_b->Status(ref).ok());
+  CHECK_FALSE(BlobLabels(nodes.socket_b, layer).has_value());
+  WaitUntil([&] { return !Ingesting(nodes.socket_b, layer); }, "b's ingest ends", 10);
+
+  const kim::NodeDistribution again = nodes.ToB({ref});
+  INFO(again.status);
+  CHECK(again.status.ok());
   (void)nodes.local_a->Remove({ref}, false);
 }
