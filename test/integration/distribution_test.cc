@@ -22,10 +22,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "containerd/services/content/v1/content.grpc.pb.h"
 #include "containerd/services/images/v1/images.grpc.pb.h"
 #include "containerd/services/leases/v1/leases.grpc.pb.h"
+#include "k8s/cri/runtime/v1/cri.grpc.pb.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/digest.h"
 #include "lib/images/containerd_image_service.h"
@@ -99,6 +101,20 @@ std::optional<std::map<std::string, std::string>> BlobLabels(const std::string& 
                                             response.info().labels().end());
 }
 
+// Whether containerd's CRI at `socket` reports the image `ref` as pinned (kept from the
+// kubelet's image GC); fails the test when CRI does not know the image.
+bool CriPinned(const std::string& socket, const std::string& ref) {
+  auto stub = runtime::v1::ImageService::NewStub(ContainerdChannel(socket));
+  runtime::v1::ImageStatusRequest request;
+  request.mutable_image()->set_image(ref);
+  runtime::v1::ImageStatusResponse response;
+  const grpc::Status status = stub->ImageStatus(ContainerdContext().get(), request, &response);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  REQUIRE(response.has_image());
+  return response.image().pinned();
+}
+
 // How many leases of receives containerd at `socket` has.
 int ReceiveLeases(const std::string& socket) {
   auto stub = leases::Leases::NewStub(ContainerdChannel(socket));
@@ -143,12 +159,19 @@ web::json::value LoadLayeredImage(kim::ImageService& local, const std::string& n
 int64_t Size(const web::json::value& blob) { return blob.at("size").as_number().to_int64(); }
 std::string DigestOf(const web::json::value& blob) { return blob.at("digest").as_string(); }
 
+// Node b's containerd: a private one (scripts/peers), or the one whose socket
+// KIM_TEST_DISTRIBUTION_B_SOCKET names (to run these tests against another containerd, e.g. 2.x).
+std::string NodeBSocket(std::unique_ptr<PrivatePeers>& peers) {
+  if (const char* socket = getenv("KIM_TEST_DISTRIBUTION_B_SOCKET"); socket && *socket) return socket;
+  peers = std::make_unique<PrivatePeers>("containerd");
+  return peers->Env("KIM_TEST_CONTAINERD_SOCKET");
+}
+
 // Two nodes: "a" the shared containerd with its agent, "b" a private containerd with an agent
 // that trusts the same CA; `client` drives a's agent as kim would.
 struct TwoNodes {
   TwoNodes()
-      : socket_a(PeerEnv("KIM_TEST_CONTAINERD_SOCKET")), peers_b("containerd"),
-        socket_b(peers_b.Env("KIM_TEST_CONTAINERD_SOCKET")),
+      : socket_a(PeerEnv("KIM_TEST_CONTAINERD_SOCKET")), socket_b(NodeBSocket(peers_b)),
         agent_a(std::make_unique<TestAgent>(socket_a)),
         agent_b(std::make_unique<TestAgent>(socket_b, agent_a->pki)),
         local_a(Containerd(socket_a)), local_b(Containerd(socket_b)), client(agent_a->Images()) {}
@@ -169,8 +192,8 @@ struct TwoNodes {
     return results->front();
   }
 
+  std::unique_ptr<PrivatePeers> peers_b;  // declared first: socket_b's initializer starts it
   std::string socket_a;
-  PrivatePeers peers_b;
   std::string socket_b;
   std::unique_ptr<TestAgent> agent_a;
   std::unique_ptr<TestAgent> agent_b;
@@ -217,6 +240,13 @@ TEST_CASE("distribution: an image sent a -> b keeps its ID and names, is pinned 
     CHECK(labels.at("io.cri-containerd.image") == "managed");
     CHECK(labels.at("io.cri-containerd.pinned") == "pinned");
   }
+  // containerd >= 1.7 reports the label to the kubelet as a pinned image; 1.6 ignores it.
+  auto version = nodes.local_b->Version();
+  REQUIRE(version.ok());
+  const bool honours_pin = !absl::StartsWith(absl::StripPrefix(version->version, "v"), "1.6");
+  WARN("b runs containerd " << version->version << ": CRI reports the image pinned: "
+       << CriPinned(nodes.socket_b, ref));
+  CHECK(CriPinned(nodes.socket_b, ref) == honours_pin);
   // The same GC labels as a load or pull: the manifest holds its config and layers, each layer
   // knows its uncompressed digest.
   const auto manifest = BlobLabels(nodes.socket_b, DigestOf(blobs.at("manifest")));
