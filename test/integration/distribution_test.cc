@@ -22,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "containerd/services/content/v1/content.grpc.pb.h"
@@ -489,4 +490,18 @@ TEST_CASE("distribution: a cancelled distribution stops on every node and leaves
   INFO(again.status);
   CHECK(again.status.ok());
   (void)nodes.local_a->Remove({ref}, false);
+}
+
+// By hand only (hidden): distributes the image KIM_TEST_DISTRIBUTE_REF from node a to node b
+// with their sockets set as above (e.g. two lab nodes' containerds), to check that a kubelet runs
+// what arrived with imagePullPolicy: Never.
+TEST_CASE("distribution (by hand): KIM_TEST_DISTRIBUTE_REF from a to b", "[.][distribution]") {
+  const char* ref = getenv("KIM_TEST_DISTRIBUTE_REF");
+  REQUIRE(ref != nullptr);
+  TwoNodes nodes;
+  const kim::NodeDistribution result = nodes.ToB({ref});
+  WARN(ref << " to b: " << result.status << ", " << result.blobs_sent << " of "
+       << result.blobs_total << " blobs, " << result.bytes_sent << " bytes, names "
+       << absl::StrJoin(result.names, " "));
+  CHECK(result.status.ok());
 }
