@@ -343,7 +343,11 @@ TEST_CASE("distribution: b's agent killed mid-transfer leaves nothing there and 
   CHECK_FALSE(BlobLabels(nodes.socket_b, layer).has_value());
   CHECK_FALSE(Ingesting(nodes.socket_b, layer));
 
+  const auto retry_started = std::chrono::steady_clock::now();
   const kim::NodeDistribution retry = nodes.ToB({ref});
+  WARN("the retry sent " << retry.bytes_sent << " bytes in "
+       << std::chrono::duration<double>(std::chrono::steady_clock::now() - retry_started).count()
+       << " s");
   INFO(retry.status);
   CHECK(retry.status.ok());
   CHECK(nodes.local_b->Status(ref).ok());
