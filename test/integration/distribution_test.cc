@@ -3,7 +3,7 @@
 // keeps its ID and names and is pinned; a second image sharing base layers moves only its new
 // blobs (bytes counted); b's agent killed mid-transfer leaves no image, lease or content and the
 // retry completes; a blob whose bytes do not match its digest is refused (DATA_LOSS) with nothing
-// named; Pin(false) removes the label.
+// named; Pin(false) removes the label; a cancelled distribution leaves nothing on the receiver.
 // peers: containerd
 #include <catch2/catch.hpp>
 
@@ -22,10 +22,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "containerd/services/content/v1/content.grpc.pb.h"
 #include "containerd/services/images/v1/images.grpc.pb.h"
 #include "containerd/services/leases/v1/leases.grpc.pb.h"
+#include "k8s/cri/runtime/v1/cri.grpc.pb.h"
 #include "kim/agent/v1/agent.grpc.pb.h"
 #include "kim/digest.h"
 #include "lib/images/containerd_image_service.h"
@@ -99,6 +102,20 @@ std::optional<std::map<std::string, std::string>> BlobLabels(const std::string& 
                                             response.info().labels().end());
 }
 
+// Whether containerd's CRI at `socket` reports the image `ref` as pinned (kept from the
+// kubelet's image GC); fails the test when CRI does not know the image.
+bool CriPinned(const std::string& socket, const std::string& ref) {
+  auto stub = runtime::v1::ImageService::NewStub(ContainerdChannel(socket));
+  runtime::v1::ImageStatusRequest request;
+  request.mutable_image()->set_image(ref);
+  runtime::v1::ImageStatusResponse response;
+  const grpc::Status status = stub->ImageStatus(ContainerdContext().get(), request, &response);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  REQUIRE(response.has_image());
+  return response.image().pinned();
+}
+
 // How many leases of receives containerd at `socket` has.
 int ReceiveLeases(const std::string& socket) {
   auto stub = leases::Leases::NewStub(ContainerdChannel(socket));
@@ -143,12 +160,19 @@ web::json::value LoadLayeredImage(kim::ImageService& local, const std::string& n
 int64_t Size(const web::json::value& blob) { return blob.at("size").as_number().to_int64(); }
 std::string DigestOf(const web::json::value& blob) { return blob.at("digest").as_string(); }
 
+// Node b's containerd: a private one (scripts/peers), or the one whose socket
+// KIM_TEST_DISTRIBUTION_B_SOCKET names (to run these tests against another containerd, e.g. 2.x).
+std::string NodeBSocket(std::unique_ptr<PrivatePeers>& peers) {
+  if (const char* socket = getenv("KIM_TEST_DISTRIBUTION_B_SOCKET"); socket && *socket) return socket;
+  peers = std::make_unique<PrivatePeers>("containerd");
+  return peers->Env("KIM_TEST_CONTAINERD_SOCKET");
+}
+
 // Two nodes: "a" the shared containerd with its agent, "b" a private containerd with an agent
 // that trusts the same CA; `client` drives a's agent as kim would.
 struct TwoNodes {
   TwoNodes()
-      : socket_a(PeerEnv("KIM_TEST_CONTAINERD_SOCKET")), peers_b("containerd"),
-        socket_b(peers_b.Env("KIM_TEST_CONTAINERD_SOCKET")),
+      : socket_a(PeerEnv("KIM_TEST_CONTAINERD_SOCKET")), socket_b(NodeBSocket(peers_b)),
         agent_a(std::make_unique<TestAgent>(socket_a)),
         agent_b(std::make_unique<TestAgent>(socket_b, agent_a->pki)),
         local_a(Containerd(socket_a)), local_b(Containerd(socket_b)), client(agent_a->Images()) {}
@@ -169,8 +193,8 @@ struct TwoNodes {
     return results->front();
   }
 
+  std::unique_ptr<PrivatePeers> peers_b;  // declared first: socket_b's initializer starts it
   std::string socket_a;
-  PrivatePeers peers_b;
   std::string socket_b;
   std::unique_ptr<TestAgent> agent_a;
   std::unique_ptr<TestAgent> agent_b;
@@ -217,6 +241,13 @@ TEST_CASE("distribution: an image sent a -> b keeps its ID and names, is pinned 
     CHECK(labels.at("io.cri-containerd.image") == "managed");
     CHECK(labels.at("io.cri-containerd.pinned") == "pinned");
   }
+  // containerd >= 1.7 reports the label to the kubelet as a pinned image; 1.6 ignores it.
+  auto version = nodes.local_b->Version();
+  REQUIRE(version.ok());
+  const bool honours_pin = !absl::StartsWith(absl::StripPrefix(version->version, "v"), "1.6");
+  WARN("b runs containerd " << version->version << ": CRI reports the image pinned: "
+       << CriPinned(nodes.socket_b, ref));
+  CHECK(CriPinned(nodes.socket_b, ref) == honours_pin);
   // The same GC labels as a load or pull: the manifest holds its config and layers, each layer
   // knows its uncompressed digest.
   const auto manifest = BlobLabels(nodes.socket_b, DigestOf(blobs.at("manifest")));
@@ -312,7 +343,11 @@ TEST_CASE("distribution: b's agent killed mid-transfer leaves nothing there and 
   CHECK_FALSE(BlobLabels(nodes.socket_b, layer).has_value());
   CHECK_FALSE(Ingesting(nodes.socket_b, layer));
 
+  const auto retry_started = std::chrono::steady_clock::now();
   const kim::NodeDistribution retry = nodes.ToB({ref});
+  WARN("the retry sent " << retry.bytes_sent << " bytes in "
+       << std::chrono::duration<double>(std::chrono::steady_clock::now() - retry_started).count()
+       << " s");
   INFO(retry.status);
   CHECK(retry.status.ok());
   CHECK(nodes.local_b->Status(ref).ok());
@@ -428,4 +463,49 @@ TEST_CASE("distribution: Pin(false) removes the pinned label from every record, 
   CHECK(again->front().status.ok());
   CHECK_FALSE(RecordLabels(nodes.socket_b, ref).contains("io.cri-containerd.pinned"));
   (void)nodes.local_a->Remove({ref}, false);
+}
+
+TEST_CASE("distribution: a cancelled distribution stops on every node and leaves nothing there",
+          "[distribution]") {
+  TwoNodes nodes;
+  const std::string ref = absl::StrCat("docker.io/library/", Unique("kim-dist-cancel"), ":1");
+  const std::string layer = kim::test::LoadRandomImage(*nodes.local_a, ref, 200);
+
+  kim::Cancellation cancellation;
+  kim::DistributeOptions options;
+  options.targets = {{.node = "b", .address = nodes.agent_b->address}};
+  options.cancellation = &cancellation;
+  auto sending = std::async(std::launch::async, [&] { return nodes.client->Distribute({ref}, options); });
+  WaitUntil([&] { return Ingesting(nodes.socket_b, layer); }, "b's containerd receives the layer");
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  cancellation.Cancel();
+  const auto result = sending.get();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cancelled_at).count();
+  INFO(result.status());
+  CHECK(absl::IsCancelled(result.status()));
+  CHECK(seconds < 5);
+  // b's agent saw the sender go: its receive ended, and its lease with all it held.
+  WaitUntil([&] { return ReceiveLeases(nodes.socket_b) == 0; }, "b's receive lease is gone", 10);
+  CHECK_FALSE(nodes.local_b->Status(ref).ok());
+  CHECK_FALSE(BlobLabels(nodes.socket_b, layer).has_value());
+  WaitUntil([&] { return !Ingesting(nodes.socket_b, layer); }, "b's ingest ends", 10);
+
+  const kim::NodeDistribution again = nodes.ToB({ref});
+  INFO(again.status);
+  CHECK(again.status.ok());
+  (void)nodes.local_a->Remove({ref}, false);
+}
+
+// By hand only (hidden): distributes the image KIM_TEST_DISTRIBUTE_REF from node a to node b
+// with their sockets set as above (e.g. two lab nodes' containerds), to check that a kubelet runs
+// what arrived with imagePullPolicy: Never.
+TEST_CASE("distribution (by hand): KIM_TEST_DISTRIBUTE_REF from a to b", "[.][distribution]") {
+  const char* ref = getenv("KIM_TEST_DISTRIBUTE_REF");
+  REQUIRE(ref != nullptr);
+  TwoNodes nodes;
+  const kim::NodeDistribution result = nodes.ToB({ref});
+  WARN(ref << " to b: " << result.status << ", " << result.blobs_sent << " of "
+       << result.blobs_total << " blobs, " << result.bytes_sent << " bytes, names "
+       << absl::StrJoin(result.names, " "));
+  CHECK(result.status.ok());
 }
