@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kim/platform.h"
+#include "kim/reference.h"
 #include "lib/images/containerd_content_info.h"
 #include "lib/images/containerd_image_json.h"
 #include "lib/images/containerd_records.h"
@@ -76,12 +77,33 @@ class ClosureWalk {
   std::string image_;
 };
 
-// Every record of `image`, grouped by the target it points at, into `offer`.
+// The names an argument sends, as `kim save` keeps them: given by tag, that tag, the same
+// repository's digest names and the ID record; given by ID or digest, every name of the image.
+std::vector<std::string> NamesToSend(const Image& image, const std::string& argument) {
+  std::vector<std::string> names;
+  auto reference = ImageReference::ParseNormalized(argument);
+  const std::string tag = reference.ok() && !reference->HasDigest()
+                              ? reference->WithDefaultTag().String()
+                              : std::string();
+  if (!tag.empty() &&
+      std::find(image.repo_tags.begin(), image.repo_tags.end(), tag) != image.repo_tags.end()) {
+    names.push_back(tag);
+    for (const std::string& digest_name : image.repo_digests) {
+      auto digest_ref = ImageReference::Parse(digest_name);
+      if (digest_ref.ok() && digest_ref->Name() == reference->Name()) names.push_back(digest_name);
+    }
+  } else {
+    names = image.repo_tags;
+    names.insert(names.end(), image.repo_digests.begin(), image.repo_digests.end());
+  }
+  names.push_back(IdRecordName(image.id));
+  return names;
+}
+
+// The records `argument` sends of `image`, grouped by the target they point at, into `offer`.
 absl::Status AddImage(const Image& image, const std::string& argument,
                       const ContainerdConnection& connection, TransferOffer& offer) {
-  std::vector<std::string> names = image.repo_tags;
-  names.insert(names.end(), image.repo_digests.begin(), image.repo_digests.end());
-  names.push_back(IdRecordName(image.id));
+  const std::vector<std::string> names = NamesToSend(image, argument);
   bool found = false;
   for (const std::string& name : names) {
     auto record = GetImageRecord(connection, name);

@@ -130,14 +130,17 @@ cp "$WORK/dist.out" "$WORK/last"
 if [ $rc -ne 0 ]; then ok "the distribution fails (exit $rc)"; else bad "the distribution exited 0 though its receiver died"; fi
 output_has "with an error naming node $n1" "node \"$n1\" did not get big:1"
 check "node 1 has no big:1 (no half image)" lacks_image 1 docker.io/library/big:1
-agent_back() {
+agent_back() {  # node 1's kim pod Ready again (its readiness probe passed) after the restart
+  local ready
   for _ in $(seq 120); do
-    [ -n "$(node1_agent_pids)" ] && "$KIM" images --node "$n1" >/dev/null 2>&1 && return 0
+    ready=$(kubectl -n kube-image get pods -l app.kubernetes.io/name=kim --field-selector "spec.nodeName=$n1" \
+      -o jsonpath='{.items[*].status.containerStatuses[*].ready}' 2>/dev/null || true)
+    [ -n "$(node1_agent_pids)" ] && [ "$ready" = true ] && return 0
     sleep 1
   done
-  echo "node 1's agent did not come back"; return 1
+  echo "node 1's agent did not come back (ready: '${ready:-}')"; return 1
 }
-check "the kubelet restarts node 1's agent" agent_back
+check "the kubelet restarts node 1's agent and it turns ready" agent_back
 check "a retry completes" "$KIM" image distribute --node "$n1" big:1
 output_has "and sends the image" "^$n1: [0-9]+ of [0-9]+ blobs sent"
 check "node 1 has big:1 now" has_image 1 docker.io/library/big:1

@@ -215,8 +215,10 @@ TEST_CASE("distribution: an image sent a -> b keeps its ID and names, is pinned 
   auto on_a = nodes.local_a->Status(ref);
   REQUIRE(on_a.ok());
 
+  // By ID: the image goes with every name it has (given by tag, only that tag goes, as
+  // `kim save` keeps names: checked at the end).
   std::vector<kim::DistributeProgress> progress;
-  const kim::NodeDistribution result = nodes.ToB({ref}, &progress);
+  const kim::NodeDistribution result = nodes.ToB({on_a->id}, &progress);
   INFO(result.status);
   REQUIRE(result.status.ok());
   CHECK(result.node == "b");
@@ -276,8 +278,20 @@ TEST_CASE("distribution: an image sent a -> b keeps its ID and names, is pinned 
   CHECK((*again)[1].status.ok());
   CHECK((*again)[1].blobs_sent == 0);
   CHECK((*again)[1].bytes_sent == 0);
-  CHECK((*again)[1].names.size() == 2);
+  CHECK((*again)[1].names.size() == 1);  // by tag: that tag alone
+
+  // Given by tag, only that tag is named on the receiver.
+  const std::string other = absl::StrCat("docker.io/library/", name, ":other");
+  REQUIRE(nodes.local_a->Tag(ref, {other}).ok());
+  const kim::NodeDistribution by_tag = nodes.ToB({other});
+  INFO(by_tag.status);
+  REQUIRE(by_tag.status.ok());
+  CHECK(by_tag.names == std::vector<std::string>{other});
+  auto tagged_b = nodes.local_b->Status(ref);
+  REQUIRE(tagged_b.ok());
+  CHECK(std::count(tagged_b->repo_tags.begin(), tagged_b->repo_tags.end(), other) == 1);
   (void)nodes.local_a->Remove({on_a->id}, true);
+  (void)nodes.local_b->Remove({on_a->id}, true);
 }
 
 TEST_CASE("distribution: a second image sharing base layers sends only its new blobs",
