@@ -61,8 +61,18 @@ absl::Status ContainerdContentWriter::Send(int action, std::string_view data,
   request.set_offset(offset_);
   request.set_data(std::string(data));
   for (const auto& [key, value] : labels) (*request.mutable_labels())[key] = value;
+  bool sent = stream_->call->Write(request);
+  if (sent) ++unanswered_;
+  // containerd answers every request, in order. Writes are answered up to kWriteWindow requests
+  // late, so that containerd writes one chunk while the next is on its way; a commit waits for
+  // every answer. An error shows at the latest then.
+  const int may_wait = action == content::WRITE ? kWriteWindow : 0;
   content::WriteContentResponse response;
-  if (!stream_->call->Write(request) || !stream_->call->Read(&response)) {
+  while (sent && unanswered_ > may_wait) {
+    sent = stream_->call->Read(&response);
+    if (sent) --unanswered_;
+  }
+  if (!sent) {
     done_ = true;
     const grpc::Status status = stream_->End();
     if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {

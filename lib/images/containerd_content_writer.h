@@ -44,7 +44,9 @@ class ContainerdContentWriter {
   std::string expected_;
   int64_t size_;
   int64_t offset_ = 0;
+  int unanswered_ = 0;  // requests sent whose answer was not read yet
   bool done_ = false;
+  static constexpr int kWriteWindow = 4;
 };
 
 }  // namespace kim

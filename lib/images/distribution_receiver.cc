@@ -152,7 +152,9 @@ class ContainerdReceiveSession final : public ReceiveSession {
         return status;
       }
       for (const std::string& name : image.names) {
-        WaitUntilListed(service_, name);
+        // CRI lists digest names as name@digest without the tag that BuildKit's canonical
+        // records carry (name:tag@digest): waiting for those would only run into the timeout.
+        if (name.find('@') == std::string::npos) WaitUntilListed(service_, name);
         if (!name.starts_with("sha256:")) named.push_back(name);  // not the ID record
       }
     }
