@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Runs every benchmark target of bench/run one after the other and writes what they printed to
 bench/results/latest.md: a table of every ratio and goal line first, then each target's whole
-output (medians, min-max, RSS). The tunnel benchmark (it brings up a lab cluster) runs only when
-asked: bench/run all --with-tunnel.
+output (medians, min-max, RSS). The tunnel and distribute benchmarks (each brings up a lab
+cluster) run only when asked: bench/run all --with-lab.
 """
 import argparse
 import datetime
@@ -23,10 +23,11 @@ def git(*args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--with-tunnel", action="store_true")
+    parser.add_argument("--with-lab", "--with-tunnel", action="store_true",
+                        help="also run the benchmarks that bring up a lab (tunnel, distribute)")
     parser.add_argument("--output", default=os.path.join(REPO, "bench/results/latest.md"))
     args = parser.parse_args()
-    targets = TARGETS + (["tunnel"] if args.with_tunnel else [])
+    targets = TARGETS + (["tunnel", "distribute"] if args.with_lab else [])
     outputs, failed = {}, []
     for target in targets:
         print(f"== bench/run {target}", file=sys.stderr, flush=True)

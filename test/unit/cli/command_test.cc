@@ -175,6 +175,6 @@ TEST_CASE("the real tree has no duplicate flags or names", "[cli]") {
       pending.push_back(child.get());
     }
   }
-  CHECK(commands == 33);  // kim, help, image + 11 (prune), system + 7 (prune, df), 10 shortcuts,
-                          // completion
+  CHECK(commands == 34);  // kim, help, image + 12 (prune, distribute), system + 7 (prune, df),
+                          // 10 shortcuts, completion
 }

@@ -59,7 +59,7 @@ TEST_CASE("one node's list has no Node in its JSON (as Docker's)", "[output][nod
   CHECK(out.str().find("Node") == std::string::npos);
 }
 
-TEST_CASE("--distribute: none, all, or node names", "[nodes]") {
+TEST_CASE("distribute targets: none, all, or node names", "[nodes]") {
   auto none = ParseDistributeTargets("none");
   REQUIRE(none.ok());
   CHECK(none->none());
