@@ -68,8 +68,9 @@ void ContainerdLease::Release() {
   id_.clear();
 }
 
-absl::StatusOr<int> DeleteLeasesLabelled(const ContainerdConnection& connection,
-                                         const std::string& key) {
+absl::StatusOr<int> DeleteLeasesLabelled(
+    const ContainerdConnection& connection, const std::string& key,
+    const std::function<bool(const std::map<std::string, std::string>& labels)>& keep) {
   auto stub = leases::Leases::NewStub(connection.channel());
   leases::ListRequest request;
   request.add_filters(absl::StrCat("labels.\"", key, "\""));
@@ -79,6 +80,7 @@ absl::StatusOr<int> DeleteLeasesLabelled(const ContainerdConnection& connection,
   int deleted = 0;
   for (const leases::Lease& lease : response.leases()) {
     if (!lease.labels().contains(key)) continue;  // filters are a hint; the label decides
+    if (keep && keep({lease.labels().begin(), lease.labels().end()})) continue;
     leases::DeleteRequest remove;
     remove.set_id(lease.id());
     remove.set_sync(true);

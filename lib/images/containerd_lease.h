@@ -3,6 +3,7 @@
 #ifndef KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
 #define KIM_LIB_IMAGES_CONTAINERD_LEASE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,10 +52,12 @@ class ContainerdLease {
   bool collect_ = false;
 };
 
-// Deletes every lease that carries the label `key`, each with synchronous garbage collection (so
-// what only it held is gone on return); returns how many it deleted.
-absl::StatusOr<int> DeleteLeasesLabelled(const ContainerdConnection& connection,
-                                         const std::string& key);
+// Deletes every lease that carries the label `key` (except those `keep` says to keep, when
+// given), each with synchronous garbage collection (so what only it held is gone on return);
+// returns how many it deleted.
+absl::StatusOr<int> DeleteLeasesLabelled(
+    const ContainerdConnection& connection, const std::string& key,
+    const std::function<bool(const std::map<std::string, std::string>& labels)>& keep = nullptr);
 
 }  // namespace kim
 

@@ -2,8 +2,14 @@
 // wanted ones written in order, then labels, records and CRI's view.
 #include "lib/images/distribution_receiver.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "kim/digest.h"
@@ -251,6 +257,28 @@ class ContainerdReceiveSession final : public ReceiveSession {
   std::unique_ptr<ContainerdContentWriter> writer_;
 };
 
+// This process as receive leases name it: "<PID namespace>:<PID>".
+std::string ThisReceiver() {
+  std::error_code error;
+  const std::string ns = std::filesystem::read_symlink("/proc/self/ns/pid", error).string();
+  return absl::StrCat(ns, ":", getpid());
+}
+
+// Whether the receiver `owner` (ThisReceiver of some agent) is a live process other than this
+// one, in this PID namespace. An agent in another namespace (another pod) cannot be seen: it
+// counts as gone, as the node's previous agent is when a new one starts.
+bool ReceiverAlive(const std::string& owner) {
+  const size_t colon = owner.rfind(':');
+  int pid = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(owner.substr(colon + 1), &pid) || pid <= 0) {
+    return false;
+  }
+  std::error_code error;
+  const std::string ns = std::filesystem::read_symlink("/proc/self/ns/pid", error).string();
+  if (error || owner.substr(0, colon) != ns || pid == getpid()) return false;
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReceiveSession>> BeginContainerdReceive(
@@ -258,7 +286,8 @@ absl::StatusOr<std::unique_ptr<ReceiveSession>> BeginContainerdReceive(
     const TransferOffer& offer) {
   if (absl::Status status = CheckOffer(offer); !status.ok()) return status;
   auto lease = ContainerdLease::Create(connection, absl::Hours(1),
-                                       {{kReceiveLeaseLabel, offer.images.front().names.front()}});
+                                       {{kReceiveLeaseLabel, offer.images.front().names.front()},
+                                        {kReceiverLabel, ThisReceiver()}});
   if (!lease.ok()) return lease.status();
   // Whatever this receive wrote goes with the lease unless an image names it.
   lease->CollectOnRelease();
@@ -269,7 +298,13 @@ absl::StatusOr<std::unique_ptr<ReceiveSession>> BeginContainerdReceive(
 }
 
 absl::StatusOr<int> CollectAbandonedContainerdReceives(const ContainerdConnection& connection) {
-  return DeleteLeasesLabelled(connection, kReceiveLeaseLabel);
+  // A receive of another agent that still runs beside this one (several agents on one
+  // containerd: tests, or two pods of a node during a change of role) keeps its lease.
+  return DeleteLeasesLabelled(connection, kReceiveLeaseLabel,
+                              [](const std::map<std::string, std::string>& labels) {
+                                auto it = labels.find(kReceiverLabel);
+                                return it != labels.end() && ReceiverAlive(it->second);
+                              });
 }
 
 }  // namespace kim

@@ -15,6 +15,9 @@ namespace kim {
 // The label every receive's lease carries (its value: the first name offered), by which a new
 // agent finds what an earlier one left when it died mid-transfer.
 inline constexpr char kReceiveLeaseLabel[] = "kim.rancher.io/receive";
+// The label naming the agent process a receive lease belongs to ("<PID namespace>:<PID>"), so
+// that a starting agent leaves the receives of a live agent beside it alone.
+inline constexpr char kReceiverLabel[] = "kim.rancher.io/receiver";
 
 // The record labels CRI reads: every image kim names is CRI's ("managed"), pinned ones too.
 inline constexpr char kCriManagedLabel[] = "io.cri-containerd.image";

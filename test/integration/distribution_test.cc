@@ -416,6 +416,14 @@ TEST_CASE("distribution: a blob whose bytes do not match its digest is refused a
   v1::ReceiveResponse response;
   REQUIRE(stream->Read(&response));
   REQUIRE(response.wants().digests_size() == 3);  // b has none of them
+  // Another agent starting on b's containerd meanwhile leaves this live receive alone.
+  REQUIRE(ReceiveLeases(nodes.socket_b) == 1);
+  {
+    TestAgent beside(nodes.socket_b, nodes.agent_a->pki);
+    absl::SleepFor(absl::Seconds(1));  // its start-up cleanup runs in the background
+    CHECK(beside.daemon->err().find("unfinished receive") == std::string::npos);
+  }
+  CHECK(ReceiveLeases(nodes.socket_b) == 1);
   const std::map<std::string, std::string> bytes = {
       {manifest_digest, manifest}, {config_digest, config}, {layer_digest, corrupted}};
   for (const std::string& digest : response.wants().digests()) {
