@@ -31,13 +31,23 @@ spec:
   - name: main
     image: "$busybox"
     command: ["sh", "-c", "busybox mkdir -p /www && echo served-by-the-pod > /www/index.html && exec busybox httpd -f -p 8080 -h /www"]
-    # Ready once the file is written (without a probe, Ready came as the shell started, and an
-    # exec right after found no file on a slow machine).
-    readinessProbe: {exec: {command: ["busybox", "test", "-s", "/www/index.html"]}, periodSeconds: 1}
+    # Ready once the file is served (an HTTP probe: the kubelet's exec probes, like kubectl exec,
+    # do not enter the container where the lab itself runs under a chroot, see below).
+    readinessProbe: {httpGet: {path: /index.html, port: 8080}, periodSeconds: 1}
 YAML
 check "the server pod becomes Ready" kubectl wait --for=condition=Ready pod/e2e-server --timeout=90s
-check "kubectl exec runs a command in it" kubectl exec e2e-server -- cat /www/index.html
-output_has "exec's output is the pod's file" '^served-by-the-pod$'
+# Where the lab runs under a chroot (a throwaway root such as shared/tools/fresh-machine's),
+# runc exec enters the container's namespaces but lands in the machine's real root, so nothing of
+# the container is there: its /etc/hostname (which the kubelet mounts) names another host. kim
+# does not use exec (its tunnel is a port-forward), so there the exec checks are left out, said.
+in_pod=$(kubectl exec e2e-server -- cat /etc/hostname 2>/dev/null || true)
+if [ "$in_pod" = e2e-server ]; then
+  check "kubectl exec runs a command in it" kubectl exec e2e-server -- cat /www/index.html
+  output_has "exec's output is the pod's file" '^served-by-the-pod$'
+else
+  echo "note: kubectl exec does not enter the pod here (/etc/hostname reads '${in_pod:-nothing}'):" \
+    "the lab runs under a chroot; exec checks left out, port-forward checked below"
+fi
 port=$("$(command -v python3)" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 kubectl port-forward pod/e2e-server "$port:8080" >"$WORK/pf.log" 2>&1 &
 pf=$!

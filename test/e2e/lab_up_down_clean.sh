@@ -32,9 +32,9 @@ case $runtime in containerd://2.*-k3s1) ok "node 1 is k3s-like: $runtime" ;; *) 
 runtime0=$("$kubectl" get node kim-lab-node-0 -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}' || true)
 case $runtime0 in *-k3s*) bad "node 0 should run Debian's containerd, reports '$runtime0'" ;; containerd://*) ok "node 0 runs Debian's containerd: $runtime0" ;; *) bad "node 0 reports runtime '$runtime0'" ;; esac
 pid1=${KIM_LAB_NODE_PIDS##* }
-nsenter -t "$pid1" -m test -S /run/k3s/containerd/containerd.sock && ok "node 1's containerd listens on /run/k3s/containerd/containerd.sock" \
+nsenter -t "$pid1" -m -r -w test -S /run/k3s/containerd/containerd.sock && ok "node 1's containerd listens on /run/k3s/containerd/containerd.sock" \
   || bad "no socket at /run/k3s/containerd/containerd.sock on node 1"
-nsenter -t "$pid1" -m test -d /var/lib/rancher/k3s/agent/containerd/io.containerd.content.v1.content && ok "node 1 keeps its content under /var/lib/rancher/k3s/agent/containerd" \
+nsenter -t "$pid1" -m -r -w test -d /var/lib/rancher/k3s/agent/containerd/io.containerd.content.v1.content && ok "node 1 keeps its content under /var/lib/rancher/k3s/agent/containerd" \
   || bad "no content store under /var/lib/rancher/k3s/agent/containerd on node 1"
 sandbox_cgroups=$(ls -d /sys/fs/cgroup/*/k8s.io/* 2>/dev/null | grep -c . || true)
 [ "$sandbox_cgroups" -gt 0 ] && ok "its cgroups exist while it runs ($sandbox_cgroups)" || bad "no pod cgroups under /sys/fs/cgroup/*/k8s.io"
