@@ -170,6 +170,21 @@ std::string TagOf(const std::string& name) {
   return "latest";
 }
 
+// `json` with every duplicated key kept once, holding the value cpprestsdk's at() reads for it
+// (what a reader of the existing index saw). Written back with duplicates, a re-read could
+// pick another of them (the parser sorts keys unstably): fuzz finding, seed 2632738955.
+web::json::value AsRead(const web::json::value& json) {
+  if (json.is_array()) {
+    web::json::value out = web::json::value::array(json.size());
+    for (size_t i = 0; i < json.size(); ++i) out[i] = AsRead(json.at(i));
+    return out;
+  }
+  if (!json.is_object()) return json;
+  web::json::value out = web::json::value::object();
+  for (const auto& member : json.as_object()) out[member.first] = AsRead(json.at(member.first));
+  return out;
+}
+
 }  // namespace
 
 std::vector<SessionMethod> ContentStoreMethods(std::string store_id, std::string directory) {
@@ -197,6 +212,7 @@ absl::StatusOr<std::string> MergeOciIndex(std::string_view existing,
   if (!existing.empty()) {
     index = value::parse(std::string(existing), error);
     if (error || !index.is_object()) return absl::InvalidArgumentError("it is not a JSON object");
+    index = AsRead(index);
   }
   index["schemaVersion"] = value::number(2);
   index["mediaType"] = value::string("application/vnd.oci.image.index.v1+json");

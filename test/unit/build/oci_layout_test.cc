@@ -152,3 +152,36 @@ TEST_CASE("OCI layout: index.json is replaced by rename, never rewritten in plac
     CHECK_FALSE(entry.path().filename().string().find(".kim-") != std::string::npos);
   }
 }
+
+TEST_CASE("OCI layout: an index.json with duplicated keys is merged into one without them",
+          "[oci_layout]") {
+  // cpprestsdk sorts an object's keys unstably, so which of two duplicates a re-read sees could
+  // change once written back (fuzz finding, seed 2632738955): the merge keeps the one that was
+  // read, once.
+  const std::string existing =
+      R"({"manifests":"junk","schemaVersion":2,"manifests":[{"mediaType":"m","size":1,)"
+      R"("digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)"
+      R"("digest":"not-a-digest","annotations":{"io.containerd.image.name":"other:1"}}]})";
+  const web::json::value read = web::json::value::parse(existing);
+  const std::string descriptor =
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7,)"
+      R"("digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})";
+  auto merged = kim::build::MergeOciIndex(existing, descriptor, {"docker.io/library/app:1"});
+  REQUIRE(merged.ok());
+  INFO(*merged);
+  size_t count = 0;
+  for (size_t at = merged->find("\"manifests\""); at != std::string::npos;
+       at = merged->find("\"manifests\"", at + 1)) {
+    ++count;
+  }
+  CHECK(count == 1);
+  CHECK(merged->find("\"digest\":\"not-a-digest\",\"digest\"") == std::string::npos);
+  const web::json::value index = web::json::value::parse(*merged);
+  REQUIRE(index.at("manifests").is_array());
+  const size_t kept = read.at("manifests").is_array() ? read.at("manifests").size() : 0;
+  CHECK(index.at("manifests").size() == kept + 1);
+  if (kept == 1) {  // the entry is kept with the digest that was read
+    CHECK(index.at("manifests").at(0).at("digest") ==
+          read.at("manifests").at(0).at("digest"));
+  }
+}
