@@ -17,11 +17,6 @@ constexpr absl::Duration kAutoProbe = absl::Milliseconds(1500);
 // user may have joined the cluster's network since).
 constexpr absl::Duration kTunnelMemory = absl::Hours(1);
 
-std::string HostPort(const std::string& host, int port) {
-  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
-                                             : absl::StrCat(host, ":", port);
-}
-
 std::string CacheKey(const kube::Client& client, const std::string& ns) {
   const kube::RestConfig& config = client.config();
   return absl::StrCat(config.context_name, "|", config.server, "|", ns);
@@ -65,6 +60,11 @@ absl::StatusOr<BuilderRoute> Tunnel(const ConnectOptions& options,
 }
 
 }  // namespace
+
+std::string HostPort(const std::string& host, int port) {
+  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
+                                             : absl::StrCat(host, ":", port);
+}
 
 absl::StatusOr<BuilderRoute> RouteToBuilder(const ConnectOptions& options,
                                             const std::shared_ptr<kube::Client>& client,

@@ -22,6 +22,9 @@ struct BuilderRoute {
   std::shared_ptr<void> keep_alive;  // the tunnel, when there is one
 };
 
+// "host:port", with an IPv6 host in brackets.
+std::string HostPort(const std::string& host, int port);
+
 // Chooses the route to `port` of `builder`:
 //   never   probes the node's address (3 s) and fails with the routing hint when it does not
 //           answer;

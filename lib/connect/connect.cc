@@ -9,10 +9,9 @@
 #include "lib/build/buildkit_client.h"
 #include "lib/connect/builder_route.h"
 #include "lib/connect/connect_kube.h"
+#include "lib/connect/node_agents.h"
 #include "lib/images/agent_client.h"
 #include "lib/images/containerd_image_service.h"
-#include "lib/connect/node_agents.h"
-#include "lib/kube/user_access.h"
 
 namespace kim {
 
@@ -32,8 +31,8 @@ absl::StatusOr<std::unique_ptr<ImageService>> ConnectImageService(const ConnectO
   if (!found.ok()) return found.status();
   kube::BuilderEndpoint endpoint = found->endpoint;
   if (!options.node.empty()) {
-    auto agents = kube::DiscoverAgents(*found->client, options.namespace_name);
-    if (!agents.ok()) return kube::WithUserRoleHint(agents.status(), options.namespace_name);
+    auto agents = DiscoverNodeAgents(options, *found->client);
+    if (!agents.ok()) return agents.status();
     auto on_node = AgentEndpointOnNode(endpoint, *agents, options.node);
     if (!on_node.ok()) return on_node.status();
     endpoint = *std::move(on_node);
@@ -54,8 +53,8 @@ absl::StatusOr<std::unique_ptr<BuildService>> ConnectBuildService(const ConnectO
   if (!found.ok()) return found.status();
   kube::BuilderEndpoint builder = found->endpoint;
   if (!options.node.empty() || builder.builders.size() > 1) {
-    auto agents = kube::DiscoverAgents(*found->client, options.namespace_name);
-    if (!agents.ok()) return kube::WithUserRoleHint(agents.status(), options.namespace_name);
+    auto agents = DiscoverNodeAgents(options, *found->client);
+    if (!agents.ok()) return agents.status();
     auto node = PickBuildNode(builder, *agents, options.node, options.builder_key);
     if (!node.ok()) return node.status();
     auto on_node = BuilderEndpointOnNode(builder, *node);

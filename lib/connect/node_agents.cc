@@ -14,11 +14,6 @@
 namespace kim {
 namespace {
 
-std::string HostPort(const std::string& host, int port) {
-  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
-                                             : absl::StrCat(host, ":", port);
-}
-
 std::vector<std::string> NodeNames(const std::vector<kube::AgentEndpoint>& agents) {
   std::vector<std::string> names;
   for (const kube::AgentEndpoint& agent : agents) names.push_back(agent.node);
@@ -34,12 +29,19 @@ struct Discovered {
 absl::StatusOr<Discovered> DiscoverNodes(const ConnectOptions& options) {
   auto found = DiscoverBuilder(options);
   if (!found.ok()) return found.status();
-  auto agents = kube::DiscoverAgents(*found->client, options.namespace_name);
-  if (!agents.ok()) return kube::WithUserRoleHint(agents.status(), options.namespace_name);
+  auto agents = DiscoverNodeAgents(options, *found->client);
+  if (!agents.ok()) return agents.status();
   return Discovered{*std::move(found), *std::move(agents)};
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<kube::AgentEndpoint>> DiscoverNodeAgents(const ConnectOptions& options,
+                                                                    kube::Client& client) {
+  auto agents = kube::DiscoverAgents(client, options.namespace_name);
+  if (!agents.ok()) return kube::WithUserRoleHint(agents.status(), options.namespace_name);
+  return agents;
+}
 
 absl::StatusOr<kube::BuilderEndpoint> AgentEndpointOnNode(
     const kube::BuilderEndpoint& builder, const std::vector<kube::AgentEndpoint>& agents,

@@ -14,6 +14,10 @@
 
 namespace kim {
 
+// kube::DiscoverAgents in options' namespace; a refusal names the kim-user role to bind.
+absl::StatusOr<std::vector<kube::AgentEndpoint>> DiscoverNodeAgents(const ConnectOptions& options,
+                                                                    kube::Client& client);
+
 // `builder` aimed at `node`'s kim-agent instead (its pod's address and node), from `agents`
 // (kube::DiscoverAgents). NotFound naming the nodes that have an agent when `node` has none.
 absl::StatusOr<kube::BuilderEndpoint> AgentEndpointOnNode(
